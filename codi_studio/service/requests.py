@@ -34,6 +34,7 @@ class GenerationRequest:
     sampler: str = "ddim"
     n_samples: int = 1
     model: str | None = None  # None: the embedded default
+    joint_mode: str | None = None  # None: the model's own ("cross" or "reference")
 
     def __post_init__(self) -> None:
         if not self.outputs:
@@ -46,6 +47,8 @@ class GenerationRequest:
             raise ValueError("steps must be at least 1")
         if self.n_samples < 1:
             raise ValueError("n_samples must be at least 1")
+        if self.joint_mode not in (None, "cross", "reference"):
+            raise ValueError(f"unknown joint mode {self.joint_mode!r} (expected cross or reference)")
         for c in self.conditions:
             if c.weight < 0:
                 raise ValueError("condition weights must not be negative")
