@@ -1,0 +1,4 @@
+"""The CoDi model: configs as data, components, pipeline, samplers, checkpoint import.
+
+Imports torch; never Qt or SQL.
+"""
