@@ -1,0 +1,170 @@
+"""PyAV (FFmpeg) plumbing shared by the audio and video readers: open, pick streams, decode sound."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+from av.video.stream import VideoStream
+
+from codi_studio.media.limits import check_pixels
+from codi_studio.media.values import Audio, MediaError
+
+# After this many undecodable packets in a row the file is treated as corrupt.
+MAX_CONSECUTIVE_BAD_PACKETS = 64
+
+
+@contextmanager
+def open_input(path: str | os.PathLike[str]) -> Iterator[InputContainer]:
+    """Open a media container for reading; every FFmpeg failure becomes a MediaError naming `path`."""
+    p = Path(path)
+    try:
+        container = av.open(str(p), mode="r", metadata_errors="replace")
+    except FileNotFoundError:
+        raise MediaError(p, "file not found") from None
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+        raise MediaError(p, f"not a readable media container: {_describe(exc)}") from None
+    try:
+        yield container
+    except MediaError:
+        raise
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(p, f"corrupt or unreadable media data: {_describe(exc)}") from None
+    finally:
+        container.close()
+
+
+def _describe(exc: BaseException) -> str:
+    # FFmpeg errors repeat the errno and the path; the reason alone reads better after our path
+    text = (getattr(exc, "strerror", None) or str(exc)).strip()
+    return text or type(exc).__name__
+
+
+def video_stream(container: InputContainer) -> VideoStream | None:
+    """The main moving-picture stream; cover art (attached pictures) does not count."""
+    candidates = [
+        s
+        for s in container.streams.video
+        if not (s.disposition & av.stream.Disposition.attached_pic) and s.codec_context is not None
+    ]
+    if not candidates:
+        return None
+    # prefer the stream FFmpeg would pick, else the first
+    try:
+        best = container.streams.best("video")
+    except Exception:  # noqa: BLE001 - 'best' is advisory
+        best = None
+    return best if best in candidates else candidates[0]
+
+
+def audio_stream(container: InputContainer) -> AudioStream | None:
+    if not container.streams.audio:
+        return None
+    try:
+        best = container.streams.best("audio")
+    except Exception:  # noqa: BLE001
+        best = None
+    return best if best is not None else container.streams.audio[0]
+
+
+def time_origin(container: InputContainer) -> float:
+    """Seconds at which the file's timeline starts (MPEG-TS and some MP4s do not start at 0)."""
+    start = container.start_time
+    return float(start) / av.time_base if start is not None and start > 0 else 0.0
+
+
+def container_duration(container: InputContainer, stream: av.stream.Stream | None) -> float | None:
+    """Best known duration in seconds: the stream's own, else the container's."""
+    if stream is not None and stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None and container.duration > 0:
+        return float(container.duration) / av.time_base
+    return None
+
+
+def check_video_size(path: object, stream: VideoStream) -> None:
+    check_pixels(path, int(stream.codec_context.width), int(stream.codec_context.height))
+
+
+def decode_tolerantly(path: object, container: InputContainer, stream: av.stream.Stream) -> Iterator[av.frame.Frame]:
+    """Decode one stream, skipping isolated damaged packets; a run of them means a corrupt file."""
+    bad_in_row = 0
+    decoded_any = False
+    last_error: BaseException | None = None
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.FFmpegError as exc:
+            bad_in_row += 1
+            last_error = exc
+            if bad_in_row > MAX_CONSECUTIVE_BAD_PACKETS:
+                raise MediaError(path, f"corrupt media data: {_describe(exc)}") from None
+            continue
+        bad_in_row = 0
+        for frame in frames:
+            decoded_any = True
+            yield frame
+    if not decoded_any and last_error is not None:
+        raise MediaError(path, f"corrupt media data: {_describe(last_error)}")
+
+
+def seek_to(container: InputContainer, stream: av.stream.Stream, seconds: float) -> None:
+    """Seek to the keyframe at or before `seconds` on the file's timeline (no-op near the start)."""
+    if seconds <= 0.05 or stream.time_base is None:
+        return
+    try:
+        container.seek(int(seconds / stream.time_base), stream=stream, backward=True, any_frame=False)
+    except av.FFmpegError:
+        container.seek(0)  # unseekable: decode from the start instead
+
+
+def decode_audio(
+    path: object,
+    container: InputContainer,
+    stream: AudioStream,
+    start: float,
+    end: float,
+) -> Audio | None:
+    """Samples of `stream` in [start, end) seconds (relative to the file's start), as float32."""
+    origin = time_origin(container)
+    seek_to(container, stream, origin + start)
+    resampler: av.AudioResampler | None = None
+    chunks: list[np.ndarray] = []
+    first_time: float | None = None
+    rate = 0
+    kept = 0
+    for frame in decode_tolerantly(path, container, stream):
+        if resampler is None:
+            rate = int(frame.sample_rate)
+            # planar float at the native rate and layout: a format change, never a resample
+            resampler = av.AudioResampler(format="fltp", layout=frame.layout.name, rate=rate)
+        t = frame.time
+        if first_time is None:
+            first_time = (t - origin) if t is not None else 0.0
+        elif t is not None and t - origin >= end:
+            break
+        for converted in resampler.resample(frame):
+            chunk = converted.to_ndarray()
+            chunks.append(chunk)
+            kept += chunk.shape[1]
+        if first_time + kept / rate >= end:
+            break
+    if resampler is not None:
+        for converted in resampler.resample(None):
+            chunks.append(converted.to_ndarray())
+    if not chunks or first_time is None:
+        return None
+    samples = np.concatenate(chunks, axis=1).T.astype(np.float32, copy=False)
+    offset = int(round((start - first_time) * rate))
+    if offset < 0:  # the sound starts after `start`: pad with silence to keep sync
+        samples = np.concatenate([np.zeros((-offset, samples.shape[1]), np.float32), samples])
+        offset = 0
+    wanted = int(round((end - start) * rate))
+    samples = samples[offset : offset + wanted]
+    return Audio(np.ascontiguousarray(samples), rate)

@@ -1,0 +1,265 @@
+"""Video files: read N frames evenly over a time range (by timestamp, so VFR works), write MP4."""
+
+from __future__ import annotations
+
+import math
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import av
+import numpy as np
+
+from codi_studio.media.atomic import atomic_path
+from codi_studio.media.audio import resample_audio
+from codi_studio.media.containers import (
+    audio_stream,
+    check_video_size,
+    container_duration,
+    decode_audio,
+    decode_tolerantly,
+    open_input,
+    seek_to,
+    time_origin,
+    video_stream,
+)
+from codi_studio.media.limits import DEFAULT_MAX_DURATION, MAX_VIDEO_BYTES
+from codi_studio.media.sniff import Family, sniff
+from codi_studio.media.values import Audio, MediaError, Video
+
+# Sample rates FFmpeg's AAC encoder accepts; others are resampled to 48 kHz before muxing.
+AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _upright(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+    """RGB pixels of a decoded frame at the stream's first size, turned per its display matrix."""
+    width, height = size
+    if frame.width != width or frame.height != height:  # mid-stream size change: keep one shape
+        pixels = frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+    else:
+        pixels = frame.to_ndarray(format="rgb24")
+    # phone videos store a rotation (counter-clockwise degrees) instead of turned pixels
+    turns = int(round((frame.rotation or 0) / 90.0)) % 4
+    return np.ascontiguousarray(np.rot90(pixels, k=turns)) if turns else pixels
+
+
+def _scan_duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
+    """Exact end time from packet timestamps, for files whose header does not say."""
+    end: float | None = None
+    for packet in container.demux(stream):
+        if packet.pts is None or packet.time_base is None:
+            continue
+        t = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+        end = t if end is None else max(end, t)
+    container.seek(0)
+    return None if end is None else end - time_origin(container)
+
+
+def _frame_times(
+    frames: Iterator[av.VideoFrame], origin: float, rate: float
+) -> Iterator[tuple[float, av.VideoFrame]]:
+    """(seconds on the file's timeline, frame); frames without timestamps are spaced by the rate."""
+    last: float | None = None
+    for frame in frames:
+        t = frame.time
+        if t is None:
+            t_rel = 0.0 if last is None else last + 1.0 / rate
+        else:
+            t_rel = float(t) - origin
+        last = t_rel
+        yield t_rel, frame
+
+
+def _pick_at_times(
+    timed: Iterator[tuple[float, av.VideoFrame]], targets: Sequence[float], size: tuple[int, int]
+) -> list[np.ndarray]:
+    """For each target time, the frame on screen then (the last one starting at or before it)."""
+    picked: list[np.ndarray] = []
+    shown: av.VideoFrame | None = None
+    shown_pixels: np.ndarray | None = None
+    k = 0
+    for t, frame in timed:
+        while k < len(targets) and t > targets[k] + 1e-6:
+            if shown is None:  # the first frame starts after the target: it is still the best we have
+                shown = frame
+            if shown_pixels is None:
+                shown_pixels = _upright(shown, size)
+            picked.append(shown_pixels)
+            k += 1
+        if k == len(targets):
+            break
+        shown, shown_pixels = frame, None
+    if shown is not None:
+        while k < len(targets):  # targets past the last frame see the last frame
+            if shown_pixels is None:
+                shown_pixels = _upright(shown, size)
+            picked.append(shown_pixels)
+            k += 1
+    return picked
+
+
+def _all_in_range(
+    path: Path, timed: Iterator[tuple[float, av.VideoFrame]], start: float, end: float, size: tuple[int, int]
+) -> list[np.ndarray]:
+    frame_bytes = size[0] * size[1] * 3
+    kept: list[np.ndarray] = []
+    for t, frame in timed:
+        if t >= end - 1e-6:
+            break
+        if t < start - 1e-6:
+            continue
+        if (len(kept) + 1) * frame_bytes > MAX_VIDEO_BYTES:
+            raise MediaError(
+                path,
+                f"reading every frame of {start:g}-{end:g} s needs over {MAX_VIDEO_BYTES / 2**30:.0f} GiB; "
+                "ask for fewer frames (n_frames) or a shorter range",
+            )
+        kept.append(_upright(frame, size))
+    return kept
+
+
+def read_video(
+    path: str | os.PathLike[str],
+    *,
+    n_frames: int | None = None,
+    start: float = 0.0,
+    end: float | None = None,
+    with_audio: bool = True,
+    max_duration: float = DEFAULT_MAX_DURATION,
+) -> Video:
+    """Frames of [start, end) seconds: all of them, or `n_frames` taken at evenly spaced times.
+
+    With `n_frames`, frame i is the one on screen at start + (i + 0.5) * span / n_frames and the
+    Video's fps is n_frames / span, so its duration is the span. The sound track of the same
+    range comes along when present and `with_audio`. At most `max_duration` seconds are read.
+    """
+    p = Path(path)
+    if n_frames is not None and n_frames < 1:
+        raise MediaError(p, f"n_frames must be at least 1, got {n_frames}")
+    if start < 0 or not math.isfinite(start):
+        raise MediaError(p, f"start must be a finite number >= 0, got {start}")
+    if end is not None and not end > start:
+        raise MediaError(p, f"end ({end:g} s) must be after start ({start:g} s)")
+    if not max_duration > 0:
+        raise MediaError(p, f"max_duration must be positive, got {max_duration}")
+    kind = sniff(p)
+    if kind.family is Family.TEXT or (kind.family is Family.IMAGE and kind.format != "gif"):
+        raise MediaError(p, f"is a {kind.format} {kind.family.value} file, not video")
+
+    with open_input(p) as container:
+        stream = video_stream(container)
+        if stream is None:
+            raise MediaError(p, "has no video stream")
+        check_video_size(p, stream)
+        stream.thread_type = "AUTO"
+        size = (int(stream.codec_context.width), int(stream.codec_context.height))
+        duration = container_duration(container, stream)
+        if duration is None and (end is None or n_frames is not None):
+            duration = _scan_duration(container, stream)
+        if duration is not None and start >= duration:
+            raise MediaError(p, f"start {start:g} s is past the end of the video ({duration:.3f} s)")
+        stop = end if end is not None else (duration if duration is not None else start + max_duration)
+        stop = min(stop, start + max_duration)
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
+        origin = time_origin(container)
+
+        seek_to(container, stream, origin + start)
+        timed = _frame_times(decode_tolerantly(p, container, stream), origin, rate)
+        if n_frames is not None:
+            span = stop - start
+            targets = [start + (i + 0.5) * span / n_frames for i in range(n_frames)]
+            frames = _pick_at_times(timed, targets, size)
+            fps = n_frames / span
+        else:
+            frames = _all_in_range(p, timed, start, stop, size)
+            fps = rate
+    if not frames:
+        raise MediaError(p, "contains no decodable video frames" + (f" after {start:g} s" if start > 0 else ""))
+
+    audio = _read_track(p, start, stop) if with_audio else None
+    return Video(np.stack(frames), fps, audio)
+
+
+def _read_track(path: Path, start: float, stop: float) -> Audio | None:
+    with open_input(path) as container:
+        stream = audio_stream(container)
+        if stream is None:
+            return None
+        audio = decode_audio(path, container, stream, start, stop)
+    return audio if audio is not None and audio.n_samples > 0 else None
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _even_frames(frames: np.ndarray) -> np.ndarray:
+    """yuv420p needs even sides: repeat the last row/column rather than drop pixels."""
+    _, height, width, _ = frames.shape
+    pad_h, pad_w = height % 2, width % 2
+    if not (pad_h or pad_w):
+        return frames
+    return np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+
+
+def _frame_rate(fps: float) -> Fraction:
+    rate = Fraction(fps).limit_denominator(1001)
+    if rate <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    return rate
+
+
+def _audio_layout(channels: int) -> str:
+    named = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+    if channels not in named:
+        raise ValueError(f"cannot write {channels} audio channels to AAC (at most 8)")
+    return named[channels]
+
+
+def write_mp4(
+    path: str | os.PathLike[str],
+    video: Video,
+    *,
+    crf: int = 18,
+    preset: str = "medium",
+    audio_bitrate: int = 192_000,
+) -> Path:
+    """H.264 (yuv420p, BT.601 tagged) + AAC in MP4 with the index up front (faststart)."""
+    target = Path(path)
+    frames = _even_frames(np.asarray(video.frames))
+    _, height, width, _ = frames.shape
+    with atomic_path(target) as tmp:
+        with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as output:
+            stream = output.add_stream("libx264", rate=_frame_rate(video.fps))
+            stream.width, stream.height = width, height
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(int(crf)), "preset": preset}
+            sound = video.audio
+            sound_stream = None
+            if sound is not None and sound.n_samples > 0:
+                if sound.sample_rate not in AAC_RATES:
+                    sound = resample_audio(sound, 48000)
+                sound_stream = output.add_stream("aac", rate=sound.sample_rate, layout=_audio_layout(sound.channels))
+                sound_stream.bit_rate = audio_bitrate
+            for index, pixels in enumerate(frames):
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                frame.pts = index
+                output.mux(stream.encode(frame))
+            output.mux(stream.encode(None))
+            if sound_stream is not None and sound is not None:
+                planar = np.ascontiguousarray(np.clip(sound.samples, -1.0, 1.0).T, dtype=np.float32)
+                chunk = 1024 * 8
+                for begin in range(0, planar.shape[1], chunk):
+                    piece = av.AudioFrame.from_ndarray(
+                        np.ascontiguousarray(planar[:, begin : begin + chunk]),
+                        format="fltp",
+                        layout=_audio_layout(sound.channels),
+                    )
+                    piece.sample_rate = sound.sample_rate
+                    piece.pts = begin
+                    output.mux(sound_stream.encode(piece))
+                output.mux(sound_stream.encode(None))
+    return target
