@@ -33,3 +33,18 @@ def build(type_name: str, config: dict[str, Any]) -> nn.Module:
     module_name, _, attr = target.partition(":")
     factory: Callable[[dict[str, Any]], nn.Module] = getattr(importlib.import_module(module_name), attr)
     return factory(config)
+
+
+def build_codi_unet(config: dict[str, Any]) -> nn.Module:
+    from codi_studio.codi.unet import CodiUNet, CodiUNetConfig
+
+    return CodiUNet(CodiUNetConfig.from_dict(config))
+
+
+register("codi_unet", "codi_studio.codi.components:build_codi_unet")
+register("image_vae", "codi_studio.codi.autoencoders:build_image_vae")
+register("audio_vae", "codi_studio.codi.autoencoders:build_audio_vae")
+register("vocoder", "codi_studio.codi.autoencoders:build_vocoder")
+register("text_vae", "codi_studio.codi.autoencoders:build_text_vae")
+register("clip", "codi_studio.codi.encoders:build_clip_encoder")
+register("clap", "codi_studio.codi.encoders:build_clap_encoder")

@@ -38,7 +38,7 @@ class Geometry:
     video_frames: int = 8
     video_fps: float = 8.0
     audio_rate: int = 16000
-    audio_seconds: float = 10.24
+    audio_seconds: float = 10.0  # 1024 mel frames at 102.4/s -> latent 256 x 16
     text_max_length: int = 77  # tokens for the CLIP text condition
 
 

@@ -1,0 +1,157 @@
+"""CodiPipeline: any weighted mix of inputs -> any set of outputs, jointly.
+
+What is CoDi's own lives here: each input is encoded into the shared
+conditioning space (CLIP for text, images and video; CLAP for audio), the
+encodings are mixed by weighted interpolation (composable conditioning), and
+all requested outputs are denoised together, their UNets joined through the
+connector layers (joint generation), with classifier-free guidance computed on
+one batch holding the unconditional and conditional halves.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from codi_studio.codi import modality_io as mio
+from codi_studio.codi.model import CodiModel
+from codi_studio.codi.samplers import sample
+from codi_studio.media.values import MediaValue, Modality
+from codi_studio.service.requests import CancelToken
+
+# step, total, previews (modality -> media value) for the first sample
+PreviewCallback = Callable[[int, int, Mapping[Modality, MediaValue]], None]
+
+# the UNet sub-network each output modality runs on
+UNET_FOR = {Modality.IMAGE: "image", Modality.VIDEO: "image", Modality.TEXT: "text", Modality.AUDIO: "audio"}
+
+
+@dataclass(frozen=True)
+class PipelineOutput:
+    samples: list[dict[Modality, MediaValue]]
+    timings: dict[str, float]
+
+
+class CodiPipeline:
+    def __init__(self, model: CodiModel) -> None:
+        self.model = model
+        self.io = mio.ModalityIO(model)
+
+    # ---- conditioning -------------------------------------------------------------------------------
+    def encode_conditions(
+        self, conditions: Sequence[tuple[MediaValue, float]], n: int
+    ) -> torch.Tensor:
+        """One (2n, tokens, dim) context: the unconditional mix, then the conditional mix.
+
+        Composable conditioning as CoDi does it: sum_i c_i * w_i / sum_i w_i, over the
+        conditional encodings and, separately, over their unconditional counterparts.
+        """
+        from codi_studio.codi.unet import mix_conditions
+
+        if not conditions:
+            raise ValueError("at least one input is needed")
+        weights = [float(w) for _, w in conditions]
+        if sum(weights) <= 0:
+            raise ValueError("the input weights add up to zero: give at least one input a positive weight")
+        cond, uncond = [], []
+        for value, _ in conditions:
+            c, u = self.io.encode(value, n)
+            cond.append(c)
+            uncond.append(u)
+        context_c = mix_conditions(cond, weights)
+        context_u = mix_conditions(uncond, weights)
+        tokens = max(context_c.shape[1], context_u.shape[1])
+        context_c = context_c.expand(-1, tokens, -1) if context_c.shape[1] == 1 else context_c
+        context_u = context_u.expand(-1, tokens, -1) if context_u.shape[1] == 1 else context_u
+        return torch.cat([context_u, context_c])
+
+    # ---- generation ---------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def generate(
+        self,
+        conditions: Sequence[tuple[MediaValue, float]],
+        outputs: Sequence[Modality],
+        *,
+        seed: int = 0,
+        steps: int = 50,
+        guidance: float = 7.5,
+        sampler: str = "ddim",
+        n_samples: int = 1,
+        joint_mode: str | None = None,
+        cancel: CancelToken | None = None,
+        on_step: PreviewCallback | None = None,
+        preview_every: int = 5,
+    ) -> PipelineOutput:
+        outputs = [Modality(m) for m in outputs]
+        if not outputs:
+            raise ValueError("ask for at least one output modality")
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        context = self.encode_conditions(conditions, n_samples)
+        timings["encode_s"] = time.perf_counter() - t0
+
+        generator = torch.Generator(device="cpu").manual_seed(int(seed))
+        noise = {m.value: torch.randn(self.io.latent_shape(m, n_samples), generator=generator)
+                 .to(self.model.device, self.model.dtype) for m in outputs}
+        unet = self.model.component("unet")
+        mode = joint_mode or self.model.config.joint_mode
+        do_cfg = guidance != 1.0
+        if not do_cfg:
+            context = context[n_samples:]
+
+        def denoise(latents: dict[str, torch.Tensor], t: torch.Tensor) -> dict[str, torch.Tensor]:
+            batch = next(iter(latents.values())).shape[0] * (2 if do_cfg else 1)
+            doubled = {m: torch.cat([x, x]) if do_cfg else x for m, x in latents.items()}
+            timesteps = torch.full((batch,), int(t), device=self.model.device, dtype=torch.long)
+            out = unet(doubled, timesteps, context, joint_mode=mode)
+            if not do_cfg:
+                return out
+            guided = {}
+            for m, y in out.items():
+                u, c = y.chunk(2)
+                guided[m] = u + guidance * (c - u)
+            return guided
+
+        def step_callback(step: int, total: int, predicted: Mapping[str, torch.Tensor]) -> None:
+            if on_step is None:
+                return
+            previews: dict[Modality, MediaValue] = {}
+            if step % preview_every == 0 or step == total:
+                previews = self.io.previews({Modality(m): x[:1] for m, x in predicted.items()})
+            on_step(step, total, previews)
+
+        t1 = time.perf_counter()
+        latents = sample(
+            denoise,
+            noise,
+            sampler=sampler,
+            steps=steps,
+            schedule=dict(
+                num_train_timesteps=self.model.config.num_train_timesteps,
+                beta_schedule=self.model.config.beta_schedule,
+                beta_start=self.model.config.beta_start,
+                beta_end=self.model.config.beta_end,
+                prediction_type=self.model.config.prediction_type,
+            ),
+            cancel=cancel,
+            on_step=step_callback,
+        )
+        timings["sample_s"] = time.perf_counter() - t1
+        timings["seconds_per_step"] = timings["sample_s"] / max(steps, 1)
+
+        t2 = time.perf_counter()
+        decoded = {Modality(m): self.io.decode(Modality(m), z, generator) for m, z in latents.items()}
+        timings["decode_s"] = time.perf_counter() - t2
+        samples = [{m: values[i] for m, values in decoded.items()} for i in range(n_samples)]
+        timings["total_s"] = time.perf_counter() - t0
+        return PipelineOutput(samples, timings)
+
+
+def as_uint8_frames(x: torch.Tensor) -> np.ndarray:
+    """(..., 3, H, W) in [-1, 1] -> (..., H, W, 3) uint8, as CoDi's clamp((x+1)/2)."""
+    x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.movedim(-3, -1).cpu().numpy()
