@@ -266,7 +266,7 @@ def _composite(backdrop_rgb: np.ndarray, object_rgb: np.ndarray, transmission: n
     return _to_uint8(canvas)
 
 
-def _shift(masks: np.ndarray, dx: int, dy: int) -> np.ndarray:
+def shift_masks(masks: np.ndarray, dx: int, dy: int) -> np.ndarray:
     """Masks (B, H, W) moved by whole pixels, zero-filled (the drawn objects never touch the border)."""
     out = np.zeros_like(masks)
     h, w = masks.shape[-2:]
@@ -295,7 +295,7 @@ def draw_images(scenes: Sequence[Scene], jitter: Jitter) -> np.ndarray:
     for (dx, dy), idx in _by_motion(scenes):
         for offset, opacity in TRAIL:
             step = int(offset)
-            transmission[idx] *= 1.0 - opacity * _shift(masks[idx], -dx * step, -dy * step)
+            transmission[idx] *= 1.0 - opacity * shift_masks(masks[idx], -dx * step, -dy * step)
     return _composite(jitter.backdrop_rgb, jitter.object_rgb, transmission)
 
 
@@ -309,7 +309,7 @@ def draw_videos(scenes: Sequence[Scene], jitter: Jitter) -> np.ndarray:
     for t in range(VIDEO_FRAMES):
         transmission = np.empty_like(masks)
         for (dx, dy), idx in groups:
-            transmission[idx] = 1.0 - _shift(masks[idx], dx * step * t, dy * step * t)
+            transmission[idx] = 1.0 - shift_masks(masks[idx], dx * step * t, dy * step * t)
         frames[:, t] = _composite(jitter.backdrop_rgb, jitter.object_rgb, transmission)
     return frames
 
