@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-from scipy.signal import resample_poly
 
 from codi_studio.media.atomic import atomic_path
 from codi_studio.media.containers import audio_stream, decode_audio, open_input
@@ -36,6 +35,8 @@ def resample_audio(audio: Audio, sample_rate: int) -> Audio:
         raise ValueError(f"sample rate must be positive, got {sample_rate}")
     if sample_rate == audio.sample_rate:
         return audio
+    from scipy.signal import resample_poly  # scipy.signal costs seconds to import: only when resampling
+
     ratio = Fraction(sample_rate, audio.sample_rate)
     if audio.n_samples == 0:
         return Audio(np.zeros((0, audio.channels), np.float32), sample_rate)
