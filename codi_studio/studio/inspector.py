@@ -132,8 +132,9 @@ class ShotPage(QWidget):
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold;")
         self.range_label = QLabel()
-        self.inputs_label = QLabel()
-        self.inputs_label.setWordWrap(True)
+        self.inputs_label = QPlainTextEdit()
+        self.inputs_label.setReadOnly(True)
+        self.inputs_label.setMaximumHeight(64)
         self.outputs = {m: QCheckBox(m.value) for m in OUTPUT_ORDER}
         outputs_row = QHBoxLayout()
         for box in self.outputs.values():
@@ -142,7 +143,7 @@ class ShotPage(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setKeyboardTracking(False)
         self.dice = QToolButton()
-        self.dice.setText("🎲")
+        self.dice.setText("Random")
         self.dice.setToolTip("A new random seed")
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed, 1)
@@ -188,7 +189,7 @@ class ShotPage(QWidget):
         s = shot.settings
         self.title.setText(shot.name or "Shot")
         self.range_label.setText(f"{shot.start:.2f} s – {shot.end:.2f} s  ({shot.duration:.2f} s)")
-        self.inputs_label.setText("\n".join(inputs) if inputs else "none: put clips on condition tracks under it")
+        self.inputs_label.setPlainText("\n".join(inputs) if inputs else "none: put clips on condition tracks under it")
         for m, box in self.outputs.items():
             box.setChecked(m in s.outputs)
         self.seed.setValue(s.seed)

@@ -56,13 +56,14 @@ class ClipItem(QGraphicsRectItem):
         if r.width() < 1:
             return
         base = theme.MODALITY_COLORS[self.track.kind]
-        fill = base.darker(150) if self.track.role == OUTPUT else base.darker(125)
+        fill = base.darker(230) if self.track.role == OUTPUT else base.darker(190)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         path = QPainterPath()
         path.addRoundedRect(r, 4, 4)
         painter.fillPath(path, fill)
         painter.save()
         painter.setClipPath(path)
+        painter.fillRect(QRectF(r.left(), r.top(), r.width(), 15), base.darker(125))
         body = r.adjusted(2, 15, -2, -2)
         if self.track.kind in (Modality.IMAGE, Modality.VIDEO):
             self._paint_thumbnails(painter, body)
@@ -70,6 +71,7 @@ class ClipItem(QGraphicsRectItem):
             self._paint_waveform(painter, body, base.lighter(150))
         painter.restore()
         selected = self.isSelected()
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(QColor(255, 220, 120) if selected else base.lighter(130), 2 if selected else 1))
         painter.drawPath(path)
         painter.setPen(theme.TEXT_COLOR)
@@ -84,7 +86,7 @@ class ClipItem(QGraphicsRectItem):
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, int(text_rect.width())))
         if self.track.kind == Modality.TEXT and self.clip.text and r.height() > 30:
-            painter.setPen(theme.DIM_TEXT)
+            painter.setPen(QColor(214, 216, 220))
             painter.drawText(body.adjusted(3, 0, -2, 0), Qt.TextFlag.TextWordWrap, self.clip.text)
 
     def _paint_thumbnails(self, painter: QPainter, body: QRectF) -> None:

@@ -9,7 +9,7 @@ Times are seconds as floats.
 
 from __future__ import annotations
 
-import itertools
+import uuid
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
@@ -21,11 +21,11 @@ CONDITION = "condition"
 OUTPUT = "output"
 MIN_CLIP_SECONDS = 0.05
 
-_uid_counter = itertools.count(1)
 
 
 def new_uid(prefix: str) -> str:
-    return f"{prefix}{next(_uid_counter)}"
+    """A fresh id; random so that ids restored from an autosave never collide with new ones."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,6 @@ class Clip:
     label: str = ""
     link: str | None = None  # clips generated together share a link and move together
     shot: str | None = None  # the shot an output clip belongs to
-    store_id: int | None = None
 
     @property
     def end(self) -> float:
@@ -290,7 +289,6 @@ def split(clip: Clip, time: float) -> tuple[Clip, Clip]:
         start=time,
         duration=clip.end - time,
         in_point=clip.in_point + (time - clip.start),
-        store_id=None,
         link=None,  # a cut piece no longer moves with its generated partner
     )
     return head, tail
