@@ -59,17 +59,17 @@ def encode(value: MediaValue, metadata: Mapping[str, str] | None = None) -> tupl
     if isinstance(value, Text):
         return value.text.encode("utf-8"), "txt"
     if isinstance(value, Image):
-        from codi_studio.media.images import png_bytes
+        from codi_studio.media import png_bytes
 
         return png_bytes(value, metadata=dict(metadata or {})), "png"
     fmt = ENCODED_FORMAT[value.modality]
     with scratch_file(fmt) as path:
         if isinstance(value, Audio):
-            from codi_studio.media.audio import write_wav
+            from codi_studio.media import write_wav
 
             write_wav(path, value, subtype="FLOAT")
         else:
-            from codi_studio.media.video import write_mp4
+            from codi_studio.media import write_mp4
 
             write_mp4(path, value)
         return path.read_bytes(), fmt
@@ -77,55 +77,26 @@ def encode(value: MediaValue, metadata: Mapping[str, str] | None = None) -> tupl
 
 def read_file(path: Path) -> MediaValue:
     """Decode a media file with the media layer (content is sniffed, not trusted by extension)."""
-    import codi_studio.media as media
+    from codi_studio.media import read_media
 
-    read_media = getattr(media, "read_media", None)
-    if read_media is not None:
-        return read_media(path)
-    return _read_by_family(path)  # until the media layer exports read_media
-
-
-def _read_by_family(path: Path) -> MediaValue:
-    from codi_studio.media.sniff import sniff
-
-    family = sniff(path).family.value
-    if family == "image":
-        from codi_studio.media.images import read_image
-
-        return read_image(path)
-    if family == "audio":
-        from codi_studio.media.audio import read_audio
-
-        return read_audio(path)
-    if family == "container":
-        from codi_studio.media.video import read_video
-
-        return read_video(path)
-    from codi_studio.media.text import read_text
-
-    return read_text(path)
+    return read_media(path)
 
 
 def probe_file(path: Path) -> tuple[str, MediaFacts]:
     """(modality, facts) of a media file; raises MediaError for anything unreadable."""
-    import codi_studio.media as media
+    from codi_studio.media import probe
 
-    probe = getattr(media, "probe", None)
-    if probe is not None:
-        info = probe(path)
-        modality = info.modality.value if isinstance(info.modality, Modality) else str(info.modality)
-        return modality, MediaFacts(
-            width=info.width,
-            height=info.height,
-            fps=info.fps,
-            frames=info.frames,
-            duration=info.duration,
-            sample_rate=info.sample_rate,
-            channels=info.channels,
-            has_audio=info.has_audio,
-        )
-    value = _read_by_family(path)
-    return value.modality.value, facts_of(value)
+    info = probe(path)
+    return info.modality.value, MediaFacts(
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        frames=info.frames,
+        duration=info.duration,
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+        has_audio=info.has_audio,
+    )
 
 
 def decode(data: bytes, fmt: str) -> MediaValue:

@@ -183,7 +183,7 @@ class VersionOps(TimelineOps):
         cached = self._cached_preview(version_id, "thumbnail", max_side)
         if cached is not None:
             return cached or None
-        from codi_studio.media.transforms import thumbnail_png
+        from codi_studio.media import thumbnail_png
 
         png = thumbnail_png(self.read_media(version_id), max_side)
         self._cache_preview(version_id, "thumbnail", max_side, png or b"")
@@ -194,7 +194,7 @@ class VersionOps(TimelineOps):
         cached = self._cached_preview(version_id, "waveform", n_bins)
         if cached is not None:
             return np.frombuffer(cached, np.float32).reshape(n_bins, 2).copy() if cached else None
-        from codi_studio.media.transforms import waveform_peaks
+        from codi_studio.media import waveform_peaks
 
         value = self.read_media(version_id)
         sound = value if isinstance(value, Audio) else value.audio if isinstance(value, Video) else None
