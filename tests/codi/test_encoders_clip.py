@@ -1,0 +1,171 @@
+"""ClipEncoder against the reference FrozenCLIP (tiny config, fixture made by
+tools/fixtures/make_encoder_fixtures.py), plus key maps against the full manifest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import PreTrainedTokenizerFast
+
+from codi_studio.codi.encoders import ClipEncoder, ClipEncoderConfig
+from codi_studio.codi.encoders.clip_preprocess import pixels_from_signed, preprocess_image, preprocess_video
+from codi_studio.codi.encoders.keymaps import (
+    clip_key_from_reference,
+    clip_key_to_reference,
+    clip_state_dict_from_reference,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+PARITY = DATA / "parity"
+ATOL = 1e-4
+
+
+def tiny_tokenizer() -> PreTrainedTokenizerFast:
+    return PreTrainedTokenizerFast(tokenizer_file=str(PARITY / "clip_tiny_tokenizer.json"),
+                                   bos_token="<|startoftext|>", eos_token="<|endoftext|>",
+                                   pad_token="<|endoftext|>", unk_token="[UNK]")
+
+
+@pytest.fixture(scope="module")
+def fixture() -> tuple[dict, dict[str, torch.Tensor]]:
+    meta = json.loads((PARITY / "clip_tiny.json").read_text())
+    return meta, load_file(str(PARITY / "clip_tiny.safetensors"))
+
+
+@pytest.fixture(scope="module")
+def encoder(fixture) -> ClipEncoder:
+    meta, t = fixture
+    torch.manual_seed(123)  # any init: every tensor is overwritten by the fixture
+    enc = ClipEncoder(ClipEncoderConfig.from_dict(meta["encoder_config"]), tokenizer=tiny_tokenizer()).eval()
+    reference = {k[len("param."):]: v for k, v in t.items() if k.startswith("param.")}
+    enc.load_state_dict(clip_state_dict_from_reference(reference), strict=True)
+    return enc
+
+
+def test_tokenizer_matches_reference_ids(encoder, fixture):
+    meta, t = fixture
+    assert torch.equal(encoder.tokenize(meta["texts"]), t["input.input_ids"])
+
+
+@torch.no_grad()
+def test_text_tower_hidden_states(encoder, fixture):
+    _, t = fixture
+    hidden = encoder.model.text_model(input_ids=t["input.input_ids"]).last_hidden_state
+    torch.testing.assert_close(hidden, t["output.text_hidden"], atol=ATOL, rtol=0)
+
+
+@torch.no_grad()
+def test_text_condition_matches_reference(encoder, fixture):
+    meta, t = fixture
+    out = encoder.encode_text(meta["texts"])
+    assert out.shape == (3, 1, 32)
+    torch.testing.assert_close(out, t["output.text"], atol=ATOL, rtol=0)
+
+
+def test_processor_pixels_match_reference(encoder, fixture):
+    _, t = fixture
+    pixels = pixels_from_signed(t["input.image"], encoder.config)
+    torch.testing.assert_close(pixels, t["output.image_pixels"], atol=ATOL, rtol=0)
+
+
+@torch.no_grad()
+def test_image_condition_matches_reference(encoder, fixture):
+    _, t = fixture
+    out = encoder.encode_image(pixels_from_signed(t["input.image"], encoder.config))
+    assert out.shape == (3, 1, 32)
+    torch.testing.assert_close(out, t["output.image"], atol=ATOL, rtol=0)
+    torch.testing.assert_close(out.norm(dim=-1), torch.ones(3, 1))
+
+
+@torch.no_grad()
+def test_video_condition_matches_reference(encoder, fixture):
+    _, t = fixture
+    frames = pixels_from_signed(t["input.video"], encoder.config)
+    assert frames.shape == (2, 3, 3, 32, 32)
+    out = encoder.encode_video(frames)
+    torch.testing.assert_close(out, t["output.video"], atol=ATOL, rtol=0)
+
+
+@torch.no_grad()
+def test_video_output_depends_on_temporal_layers(encoder, fixture):
+    """The fixture is sensitive to the temporal blocks: silencing them moves the output far past tolerance."""
+    _, t = fixture
+    frames = pixels_from_signed(t["input.video"], encoder.config)
+    saved = {n: p.clone() for n, p in encoder.temporal.named_parameters()}
+    try:
+        for block in encoder.temporal:
+            block.to_out.weight.zero_()
+            block.ff_out.weight.zero_()
+        assert (encoder.encode_video(frames) - t["output.video"]).abs().max() > 100 * ATOL
+    finally:
+        for n, p in encoder.temporal.named_parameters():
+            p.copy_(saved[n])
+
+
+def test_encode_text_without_tokenizer_is_a_clear_error():
+    enc = ClipEncoder(ClipEncoderConfig.tiny())
+    with pytest.raises(ValueError, match="tokenizer"):
+        enc.encode_text(["a ball"])
+
+
+def test_wrong_pixel_shape_is_a_clear_error(encoder):
+    with pytest.raises(ValueError, match=r"\(B,3,S,S\)"):
+        encoder.encode_image(torch.zeros(1, 3, 16, 16))
+    with pytest.raises(ValueError, match=r"\(B,F,3,S,S\)"):
+        encoder.encode_video(torch.zeros(1, 3, 32, 32))
+
+
+def test_preprocess_uint8_frames():
+    cfg = ClipEncoderConfig.tiny()
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    px = preprocess_image(image, cfg)
+    assert px.shape == (1, 3, 32, 32) and px.dtype == torch.float32
+    video = rng.integers(0, 256, (2, 4, 30, 20, 3), dtype=np.uint8)
+    assert preprocess_video(video, cfg).shape == (2, 4, 3, 32, 32)
+    # a flat grey image normalises to (grey - mean) / std in every pixel
+    grey = np.full((50, 50, 3), 128, np.uint8)
+    want = (torch.tensor([128 / 255.0] * 3) - torch.tensor(cfg.image_mean)) / torch.tensor(cfg.image_std)
+    got = preprocess_image(grey, cfg)[0, :, 10, 10]
+    torch.testing.assert_close(got, want, atol=2 / 255 / 0.26, rtol=0)
+    with pytest.raises(ValueError, match="uint8"):
+        preprocess_image(image.astype(np.float32), cfg)
+
+
+def test_config_round_trip_and_unknown_key():
+    cfg = ClipEncoderConfig.tiny()
+    assert ClipEncoderConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    with pytest.raises(ValueError, match="unknown config keys"):
+        ClipEncoderConfig.from_dict({"vocab_sise": 3})
+
+
+def _manifest_clip() -> dict[str, dict]:
+    manifest = json.loads((DATA / "manifest" / "codi_full.json").read_text())
+    return {k: v for k, v in manifest.items() if k.startswith("clip.")}
+
+
+def test_key_map_round_trips_every_manifest_key():
+    for key in _manifest_clip():
+        ours = clip_key_from_reference(key)
+        if ours is None:
+            assert key.endswith("embeddings.position_ids")
+        else:
+            assert clip_key_to_reference(ours) == key
+    with pytest.raises(KeyError):
+        clip_key_from_reference("clap.model.audio_branch.bn0.weight")
+
+
+def test_official_config_on_meta_matches_manifest():
+    manifest = _manifest_clip()
+    with torch.device("meta"):
+        enc = ClipEncoder(ClipEncoderConfig.official())
+    ours = {clip_key_to_reference(k): (list(v.shape), str(v.dtype).removeprefix("torch."))
+            for k, v in enc.state_dict().items()}
+    expected = {k: (v["shape"], v["dtype"]) for k, v in manifest.items() if clip_key_from_reference(k) is not None}
+    assert ours == expected
+    assert len(manifest) - len(expected) == 2  # the two position_ids buffers, regenerated
