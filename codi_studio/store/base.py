@@ -224,8 +224,13 @@ class ProjectBase:
                 jobs=count(JobRow),
                 blobs=n_blobs,
                 media_bytes=media_bytes,
-                file_bytes=self.path.stat().st_size,
+                file_bytes=self.disk_bytes(),
             )
+
+    def disk_bytes(self) -> int:
+        """Bytes on disk: the file plus its write-ahead log (folded in at close or checkpoint)."""
+        wal = Path(f"{self.path}-wal")
+        return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
     def rename(self, name: str) -> None:
         if not name.strip():

@@ -1,10 +1,12 @@
 """Media values <-> stored bytes, through the media layer.
 
 Imports keep the user's file byte for byte (never re-encoded, so nothing is
-lost); generated values are encoded once in a lossless-or-delivery format:
-text as UTF-8, images as PNG (with the recipe in a text chunk), audio as
-32-bit float WAV (lossless), video as H.264/AAC MP4 (what players and editors
-open). Reading back goes through a temporary file because the media layer
+lost); generated values are encoded once, deterministically (so the same
+output stored twice is one blob, and a value read back and re-encoded finds
+its version again): text as UTF-8, images as PNG (with the recipe in a text
+chunk), audio as 24-bit PCM WAV (float WAV would be exact too, but libsndfile
+stamps it with a time-dependent PEAK chunk), video as H.264/AAC MP4 (what
+players and editors open). Reading back goes through a temporary file because the media layer
 decodes from paths (FFmpeg needs seekable files for MP4 anyway).
 """
 
@@ -67,7 +69,7 @@ def encode(value: MediaValue, metadata: Mapping[str, str] | None = None) -> tupl
         if isinstance(value, Audio):
             from codi_studio.media import write_wav
 
-            write_wav(path, value, subtype="FLOAT")
+            write_wav(path, value, subtype="PCM_24")
         else:
             from codi_studio.media import write_mp4
 

@@ -278,25 +278,27 @@ class VersionOps(TimelineOps):
         input (lineage never breaks). Media no version uses are dropped, then
         the file is compacted (VACUUM).
         """
-        before = self.path.stat().st_size
+        before = self.disk_bytes()
         with self._write() as s:
             clips = s.execute(delete(ClipRow).where(ClipRow.deleted_at.is_not(None))).rowcount
-            n_versions = n_assets = 0
-            while True:  # dropping a generation can free its inputs: repeat until nothing changes
-                doomed = self._purgeable_versions(s)
-                if not doomed:
-                    break
-                s.execute(update(JobRow).where(JobRow.generation_id.in_(
-                    select(VersionRow.generation_id).where(VersionRow.id.in_(doomed))
-                )).values(generation_id=None))
-                s.execute(delete(PreviewRow).where(PreviewRow.version_id.in_(doomed)))
-                n_versions += s.execute(delete(VersionRow).where(VersionRow.id.in_(doomed))).rowcount
-                orphans = select(GenerationRow.id).where(~exists().where(VersionRow.generation_id == GenerationRow.id))
-                orphan_ids = list(s.scalars(orphans).all())
+            doomed = self._purgeable_versions(s)
+            if doomed:
+                # generations all of whose outputs go: they go too (their inputs first, then versions)
+                orphan_ids = list(s.scalars(
+                    select(GenerationRow.id).where(
+                        exists().where(VersionRow.generation_id == GenerationRow.id, VersionRow.id.in_(doomed)),
+                        ~exists().where(VersionRow.generation_id == GenerationRow.id, VersionRow.id.not_in(doomed)),
+                    )
+                ).all())
                 s.execute(update(JobRow).where(JobRow.generation_id.in_(orphan_ids)).values(generation_id=None))
-                remove_from_prompt_index(s, orphan_ids)
                 s.execute(delete(GenerationInputRow).where(GenerationInputRow.generation_id.in_(orphan_ids)))
+                s.execute(update(ClipRow).where(ClipRow.current_version_id.in_(doomed)).values(current_version_id=None))
+                s.execute(delete(PreviewRow).where(PreviewRow.version_id.in_(doomed)))
+                n_versions = s.execute(delete(VersionRow).where(VersionRow.id.in_(doomed))).rowcount
+                remove_from_prompt_index(s, orphan_ids)
                 s.execute(delete(GenerationRow).where(GenerationRow.id.in_(orphan_ids)))
+            else:
+                n_versions = 0
             n_assets = s.execute(
                 delete(AssetRow).where(
                     ~exists().where(VersionRow.asset_id == AssetRow.id),
@@ -314,7 +316,7 @@ class VersionOps(TimelineOps):
             blobs=n_blobs,
             bytes_freed=freed,
             file_bytes_before=before,
-            file_bytes_after=self.path.stat().st_size,
+            file_bytes_after=self.disk_bytes(),
         )
 
     def _purgeable_versions(self, s: Session) -> list[int]:
@@ -344,12 +346,14 @@ class VersionOps(TimelineOps):
         return sorted(candidates)
 
     def _vacuum(self) -> None:
+        """Compact the file. Skipped (space stays free inside the file) if a reader blocks it."""
+        self._engine.dispose()  # our idle pooled connections would only get in the way
         conn = connect_raw(self.path)
         try:
             conn.execute("VACUUM")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.OperationalError:
-            pass  # another connection is busy (a reader): the space is free inside the file anyway
+            pass  # SQLITE_BUSY from another process reading: harmless, VACUUM is all-or-nothing
         finally:
             conn.close()
 
