@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
+import numpy as np
+
+from codi_studio.media.transforms import resize_and_crop
 from codi_studio.media.values import Audio, Image, MediaValue, Modality, Text, Video
 from codi_studio.toyworld import judges_audio, judges_image, world
 
@@ -55,12 +58,20 @@ def judge_text(text: str) -> Verdict:
     return verdict
 
 
+def _world_size(image: Image) -> np.ndarray:
+    """Pixels at the world's 64 x 64 (a model may generate at another size): geometry is judged there."""
+    return resize_and_crop(image, world.IMAGE_SIZE, world.IMAGE_SIZE).pixels
+
+
 def judge_image(image: Image) -> Verdict:
-    return judges_image.judge_image_pixels(image.pixels)
+    return judges_image.judge_image_pixels(_world_size(image))
 
 
 def judge_video(video: Video) -> Verdict:
-    return judges_image.judge_video_frames(video.frames)
+    frames = video.frames
+    if frames.shape[1:3] != (world.IMAGE_SIZE, world.IMAGE_SIZE):
+        frames = np.stack([_world_size(Image(frame)) for frame in frames])
+    return judges_image.judge_video_frames(frames)
 
 
 def judge_audio(audio: Audio) -> Verdict:

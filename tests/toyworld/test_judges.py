@@ -149,3 +149,13 @@ def test_score_counts_none_as_wrong() -> None:
         "motion": False,
         "backdrop": True,
     }
+
+
+def test_pictures_at_another_size_are_judged_at_the_worlds() -> None:
+    from codi_studio.media import resize_image
+
+    drawn = world.sample(world.Scene("triangle", "blue", "left", "night"), np.random.default_rng(4))
+    expected = drawn.scene.attributes()
+    assert judges.judge(resize_image(drawn.image, 128, 128)) == expected
+    small = np.stack([resize_image(Image(f), 32, 32).pixels for f in drawn.video.frames])
+    assert judges.judge(Video(small, fps=8.0)) == expected
