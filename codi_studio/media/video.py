@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 from fractions import Fraction
@@ -74,31 +75,66 @@ def _frame_times(
         yield t_rel, frame
 
 
+def _keyframes(container: av.container.InputContainer, stream: av.video.stream.VideoStream, origin: float) -> list[tuple[float, int]]:
+    """(seconds on the file's timeline, pts) of every keyframe, from packet headers only (no decoding)."""
+    found: list[tuple[float, int]] = []
+    for packet in container.demux(stream):
+        stamp = packet.pts if packet.pts is not None else packet.dts
+        if packet.is_keyframe and stamp is not None and packet.time_base is not None:
+            found.append((float(stamp * packet.time_base) - origin, int(stamp)))
+    container.seek(0)
+    found.sort()
+    return found
+
+
 def _pick_at_times(
-    timed: Iterator[tuple[float, av.VideoFrame]], targets: Sequence[float], size: tuple[int, int]
+    path: Path,
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    targets: Sequence[float],
+    size: tuple[int, int],
+    origin: float,
+    rate: float,
 ) -> list[np.ndarray]:
-    """For each target time, the frame on screen then (the last one starting at or before it)."""
-    picked: list[np.ndarray] = []
+    """For each target time, the frame on screen then (the last one starting at or before it).
+
+    Decoding jumps to the keyframe before a target whenever that keyframe lies ahead of what
+    was decoded already, so a few frames from a long video cost a few short decodes.
+    """
+    keyframes = _keyframes(container, stream, origin)
+    key_times = [t for t, _ in keyframes]
+    timed: Iterator[tuple[float, av.VideoFrame]] | None = None
+    ahead: tuple[float, av.VideoFrame] | None = None  # decoded, not yet on screen at the current target
     shown: av.VideoFrame | None = None
     shown_pixels: np.ndarray | None = None
-    k = 0
-    for t, frame in timed:
-        while k < len(targets) and t > targets[k] + 1e-6:
-            if shown is None:  # the first frame starts after the target: it is still the best we have
-                shown = frame
-            if shown_pixels is None:
-                shown_pixels = _upright(shown, size)
-            picked.append(shown_pixels)
-            k += 1
-        if k == len(targets):
-            break
-        shown, shown_pixels = frame, None
-    if shown is not None:
-        while k < len(targets):  # targets past the last frame see the last frame
-            if shown_pixels is None:
-                shown_pixels = _upright(shown, size)
-            picked.append(shown_pixels)
-            k += 1
+    decoded_until = -math.inf
+    picked: list[np.ndarray] = []
+    for target in targets:
+        index = bisect.bisect_right(key_times, target + 1e-6) - 1
+        jump = keyframes[index] if index >= 0 else None
+        if timed is None or (jump is not None and jump[0] > decoded_until + 1e-6):
+            if jump is not None and jump[0] > 0.0:
+                container.seek(jump[1], stream=stream, backward=True, any_frame=False)
+            else:
+                container.seek(0)
+            timed = _frame_times(decode_tolerantly(path, container, stream), origin, rate)
+            ahead, shown, shown_pixels = None, None, None
+        while True:
+            if ahead is None:
+                ahead = next(timed, None)
+                if ahead is None:
+                    break  # end of stream: the last frame stays on screen
+                decoded_until = ahead[0]
+            if ahead[0] > target + 1e-6:
+                break
+            shown, shown_pixels, ahead = ahead[1], None, None
+        if shown is None:  # the first frame starts after the target: it is still the best we have
+            if ahead is None:
+                break
+            shown = ahead[1]
+        if shown_pixels is None:
+            shown_pixels = _upright(shown, size)
+        picked.append(shown_pixels)
     return picked
 
 
@@ -167,14 +203,14 @@ def read_video(
         rate = float(stream.average_rate or stream.guessed_rate or 25)
         origin = time_origin(container)
 
-        seek_to(container, stream, origin + start)
-        timed = _frame_times(decode_tolerantly(p, container, stream), origin, rate)
         if n_frames is not None:
             span = stop - start
             targets = [start + (i + 0.5) * span / n_frames for i in range(n_frames)]
-            frames = _pick_at_times(timed, targets, size)
+            frames = _pick_at_times(p, container, stream, targets, size, origin, rate)
             fps = n_frames / span
         else:
+            seek_to(container, stream, origin + start)
+            timed = _frame_times(decode_tolerantly(p, container, stream), origin, rate)
             frames = _all_in_range(p, timed, start, stop, size)
             fps = rate
     if not frames:

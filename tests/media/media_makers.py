@@ -84,6 +84,7 @@ class Maker:
         container_format: str | None = None,
         times: Sequence[float] | None = None,
         audio: tuple[np.ndarray, int, str] | None = None,
+        gop: int | None = None,
     ) -> Path:
         """Frames of flat grey `frame_level(i)`; `times` (seconds) makes it variable-frame-rate."""
         p = self.path(name)
@@ -92,6 +93,8 @@ class Maker:
             rate = Fraction(fps).limit_denominator(1001)
             stream = out.add_stream(codec, rate=rate)
             stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+            if gop is not None:  # a keyframe every `gop` frames
+                stream.codec_context.gop_size = gop
             if times is not None:
                 stream.codec_context.time_base = Fraction(1, 1000)
                 stream.time_base = Fraction(1, 1000)

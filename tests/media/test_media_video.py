@@ -45,6 +45,18 @@ def test_n_frames_evenly_over_the_whole_clip(make: Maker) -> None:
     assert video.fps == pytest.approx(2.0) and video.duration == pytest.approx(2.0)
 
 
+@pytest.mark.parametrize("gop", [4, 7])
+def test_sampling_jumps_between_keyframes_and_picks_the_same_frames(make: Maker, gop: int) -> None:
+    path = make.av_video(f"gop{gop}.mp4", 40, fps=10, gop=gop)
+    with av.open(str(path)) as container:
+        keys = sum(p.is_keyframe for p in container.demux(container.streams.video[0]))
+    assert keys >= 40 // gop  # the clip really has keyframes to jump to
+    # slot centres 0.4, 1.2, 2.0, 2.8, 3.6 s
+    assert levels(read_video(path, n_frames=5)) == [4, 12, 20, 28, 36]
+    assert levels(read_video(path, n_frames=3, start=1.05, end=3.75)) == [15, 24, 33]  # 1.5, 2.4, 3.3 s
+    assert levels(read_video(path, n_frames=40)) == list(range(40))
+
+
 def test_time_range_reads_only_that_range(make: Maker) -> None:
     path = make.av_video("clip.mp4", 40, fps=20)
     part = read_video(path, start=0.5, end=1.0)
