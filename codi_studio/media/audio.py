@@ -12,6 +12,7 @@ import soundfile
 
 from codi_studio.media.atomic import atomic_path
 from codi_studio.media.containers import audio_stream, decode_audio, open_input
+from codi_studio.media.guard import media_errors
 from codi_studio.media.limits import DEFAULT_MAX_DURATION
 from codi_studio.media.sniff import Family, sniff
 from codi_studio.media.values import Audio, MediaError
@@ -80,6 +81,7 @@ def _read_with_av(path: Path, start: float, max_duration: float) -> Audio:
         return audio
 
 
+@media_errors
 def read_audio(
     path: str | os.PathLike[str],
     *,

@@ -8,6 +8,7 @@ from typing import Mapping
 
 from codi_studio.media.audio import read_audio, write_wav
 from codi_studio.media.containers import audio_stream, open_input, video_stream
+from codi_studio.media.guard import media_errors
 from codi_studio.media.images import image_frame_count, read_image, write_png
 from codi_studio.media.limits import DEFAULT_MAX_DURATION
 from codi_studio.media.sniff import Family, Sniffed, sniff
@@ -16,6 +17,7 @@ from codi_studio.media.values import Audio, Image, MediaError, MediaValue, Modal
 from codi_studio.media.video import read_video, write_mp4
 
 
+@media_errors
 def modality_of(path: str | os.PathLike[str], sniffed: Sniffed | None = None) -> Modality:
     """The modality a file holds, judged from its content (and its streams, for containers)."""
     p = Path(path)
@@ -36,6 +38,7 @@ def modality_of(path: str | os.PathLike[str], sniffed: Sniffed | None = None) ->
     raise MediaError(p, f"{kind.format} file holds neither video nor audio streams")
 
 
+@media_errors
 def read_media(path: str | os.PathLike[str], *, max_duration: float = DEFAULT_MAX_DURATION) -> MediaValue:
     """Read any supported file into its media value; the content decides, not the extension.
 

@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 from PIL import ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from codi_studio.media.atomic import atomic_path
+from codi_studio.media.guard import media_errors
 from codi_studio.media.limits import check_pixels
 from codi_studio.media.values import Image, MediaError
 
@@ -72,6 +73,7 @@ def image_from_pil(picture: PILImage.Image) -> Image:
     return Image(pil_to_rgb_array(picture).copy())
 
 
+@media_errors
 def read_image(path: str | os.PathLike[str]) -> Image:
     """The first frame of a PNG/JPEG/WebP/BMP/GIF/TIFF as RGB, upright per its EXIF orientation."""
     p = Path(path)
@@ -90,6 +92,7 @@ def read_image(path: str | os.PathLike[str]) -> Image:
         raise MediaError(p, "not enough memory to decode the image") from None
 
 
+@media_errors
 def image_frame_count(path: str | os.PathLike[str]) -> int:
     """How many frames a picture file holds (animated GIF/WebP > 1)."""
     p = Path(path)
@@ -100,6 +103,7 @@ def image_frame_count(path: str | os.PathLike[str]) -> int:
             raise MediaError(p, f"corrupt or truncated image: {exc}") from None
 
 
+@media_errors
 def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) after EXIF orientation, from the header only."""
     p = Path(path)
@@ -112,6 +116,7 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
+@media_errors
 def read_png_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     """The tEXt/iTXt/zTXt key-value chunks of a PNG (e.g. our "parameters")."""
     p = Path(path)

@@ -17,6 +17,7 @@ from codi_studio.media.containers import (
     open_input,
     video_stream,
 )
+from codi_studio.media.guard import media_errors
 from codi_studio.media.images import image_frame_count, read_image
 from codi_studio.media.sniff import Family, sniff
 from codi_studio.media.text import read_text
@@ -131,6 +132,7 @@ def _probe_container(p: Path) -> MediaInfo:
         )
 
 
+@media_errors
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
     """Modality, size, rate, duration and streams of a file; MediaError when it is unreadable."""
     p = Path(path)

@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 
 from codi_studio.media.atomic import atomic_path
+from codi_studio.media.guard import media_errors
 from codi_studio.media.limits import MAX_TEXT_BYTES
 from codi_studio.media.values import MediaError, Text
 
 
+@media_errors
 def read_text(path: str | os.PathLike[str]) -> Text:
     """A UTF-8 file (a leading BOM is dropped) as Text; refuses binary and oversized files."""
     p = Path(path)

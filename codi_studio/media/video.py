@@ -25,6 +25,7 @@ from codi_studio.media.containers import (
     time_origin,
     video_stream,
 )
+from codi_studio.media.guard import media_errors
 from codi_studio.media.limits import DEFAULT_MAX_DURATION, MAX_VIDEO_BYTES
 from codi_studio.media.sniff import Family, sniff
 from codi_studio.media.values import Audio, MediaError, Video
@@ -158,6 +159,7 @@ def _all_in_range(
     return kept
 
 
+@media_errors
 def read_video(
     path: str | os.PathLike[str],
     *,
