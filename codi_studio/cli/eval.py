@@ -80,6 +80,14 @@ def run(args: argparse.Namespace) -> int:
     output_sets = parse_sets(args.outputs, "--outputs")
     joint_modes = parse_joint_modes(args.joint_modes)
 
+    from codi_studio.codi.model_store import ModelNotFound, resolve
+
+    try:  # a cheap look first: a missing model is reported before torch is imported
+        resolve(args.model)
+    except ModelNotFound as exc:
+        print(f"codi-studio eval: error: {exc}", file=sys.stderr)
+        return 1
+
     from codi_studio.service.generation import GenerationService
     from codi_studio.toyworld.evaluation import EvalSettings, evaluate, service_generator
 
