@@ -124,9 +124,8 @@ class ClapEncoderConfig:
 
     @classmethod
     def tiny(cls) -> "ClapEncoderConfig":
-        """Same front-end (16 kHz in, 48 kHz mel) at a toy Swin size: 1 s clips, 2 stages."""
-        return cls(clip_samples=48000, spec_size=64, embed_dim=16, depths=(2, 2), num_heads=(2, 4),
-                   window_size_attn=4, num_classes=8, joint_embed_dim=32)
+        """The reference front-end and spectrogram geometry (10 s, 64 mels, 256x256) with a toy Swin."""
+        return cls(embed_dim=8, depths=(2, 2), num_heads=(1, 2), num_classes=8, joint_embed_dim=32)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
