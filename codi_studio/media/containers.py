@@ -64,13 +64,15 @@ def video_stream(container: InputContainer) -> VideoStream | None:
 
 
 def audio_stream(container: InputContainer) -> AudioStream | None:
-    if not container.streams.audio:
+    """The main sound stream; streams FFmpeg could not set a decoder up for do not count."""
+    candidates = [s for s in container.streams.audio if s.codec_context is not None]
+    if not candidates:
         return None
     try:
         best = container.streams.best("audio")
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - 'best' is advisory
         best = None
-    return best if best is not None else container.streams.audio[0]
+    return best if best in candidates else candidates[0]
 
 
 def time_origin(container: InputContainer) -> float:

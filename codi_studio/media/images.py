@@ -26,6 +26,7 @@ def _open(path: Path) -> PILImage.Image:
     """Open lazily (header only) and refuse bombs before any pixel is decoded."""
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             picture = PILImage.open(path)
     except FileNotFoundError:
@@ -79,7 +80,8 @@ def read_image(path: str | os.PathLike[str]) -> Image:
     p = Path(path)
     picture = _open(p)
     try:
-        with picture:
+        with picture, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # damaged-but-readable files warn; we judge by the outcome
             picture.seek(0)
             picture.load()
             upright = ImageOps.exif_transpose(picture)
@@ -99,7 +101,7 @@ def image_frame_count(path: str | os.PathLike[str]) -> int:
     with _open(p) as picture:
         try:
             return int(getattr(picture, "n_frames", 1))
-        except (OSError, ValueError, EOFError, SyntaxError) as exc:
+        except (OSError, ValueError, EOFError, SyntaxError, IndexError, KeyError, struct.error) as exc:
             raise MediaError(p, f"corrupt or truncated image: {exc}") from None
 
 
