@@ -100,6 +100,8 @@ class Cell:
     agreement: dict[str, Tally] | None  # joint outputs: split -> how often the outputs agree
     seconds: float = 0.0
     generations: int = 0
+    failures: int = 0  # generations that raised: their outputs count as wrong
+    first_error: str | None = None
 
     @property
     def same_modality(self) -> bool:
@@ -132,6 +134,8 @@ class Cell:
             "same_modality": self.same_modality,
             **{split: tally.to_json() for split, tally in self.accuracy.items()},
             "seconds_per_sample": self.seconds_per_sample,
+            "failures": self.failures,
+            "first_error": self.first_error,
         }
         if self.agreement is not None:
             out["agreement"] = {split: tally.to_json() for split, tally in self.agreement.items()}
@@ -147,6 +151,8 @@ class BackdropAgreement:
     agree: int = 0
     samples: int = 0
     chance: float = 0.5
+    failures: int = 0
+    first_error: str | None = None
 
     @property
     def fraction(self) -> float | None:
@@ -159,6 +165,8 @@ class BackdropAgreement:
             "agree": self.agree,
             "samples": self.samples,
             "chance": self.chance,
+            "failures": self.failures,
+            "first_error": self.first_error,
         }
 
 
@@ -290,7 +298,12 @@ def _run_cell(
         for i, (scene, drawn) in enumerate(conditions[split_index]):
             call = GenerationCall(condition_values(drawn, inputs), outputs, _seed(settings.seed, 2, row, column, split_index, i))
             tick = time.perf_counter()
-            generated = generate(call)
+            try:
+                generated = generate(call)
+            except Exception as exc:  # one failing generation must not end the whole eval
+                generated = {}
+                cell.failures += 1
+                cell.first_error = cell.first_error or f"{type(exc).__name__}: {exc}"
             cell.seconds += time.perf_counter() - tick
             cell.generations += 1
             verdicts = [_verdict(generated, m) for m in outputs]
@@ -318,7 +331,12 @@ def _backdrop_agreement(generate: Generator, settings: EvalSettings, joint_mode:
         audio = world.render_audio(scene, rng)
         # the same generation seed for both modes: only the joint coupling differs
         call = GenerationCall((audio,), (I, V), _seed(settings.seed, 4, i), joint_mode)
-        generated = generate(call)
+        try:
+            generated = generate(call)
+        except Exception as exc:  # counted as disagreeing, reported once
+            generated = {}
+            result.failures += 1
+            result.first_error = result.first_error or f"{type(exc).__name__}: {exc}"
         verdicts = [_verdict(generated, m) for m in (I, V)]
         result.agree += int(agree(verdicts, "backdrop"))
         result.samples += 1
@@ -373,6 +391,7 @@ def _progress_line(cell: Cell) -> str:
     return (
         f"{_label(cell.inputs):>15} -> {_label(cell.outputs):<11} seen {_pct(seen)}  held-out {_pct(held)}"
         f"  chance {cell.chance:.2f}  ({cell.seconds_per_sample:.2f} s/sample)"
+        + (f"  {cell.failures} failed: {cell.first_error}" if cell.failures else "")
     )
 
 
@@ -389,7 +408,8 @@ def format_report(report: EvalReport) -> str:
         f"samples per cell: {report.settings.samples} seen + {report.settings.samples} held-out, seed {report.settings.seed}"
     )
     lines.append("")
-    lines.append("Fraction of judged attributes right: seen / held-out (chance). * = output modality is also an input.")
+    lines.append("Fraction of judged attributes right: seen / held-out (chance). "
+                 "* = output modality is also an input; ! = some generations failed (listed below).")
     lines.append("")
     header = ["inputs \\ outputs"] + [_label(o) for o in outputs]
     lines.append("| " + " | ".join(header) + " |")
@@ -427,6 +447,14 @@ def format_report(report: EvalReport) -> str:
             + " | ".join(f"{_pct(b.fraction)} ({b.agree}/{b.samples})" for b in report.backdrop_agreement)
             + " |"
         )
+    failed = [(f"{_label(c.inputs)} -> {_label(c.outputs)}", c.failures, c.generations, c.first_error) for c in report.cells]
+    failed += [(f"audio -> image+video ({b.joint_mode})", b.failures, b.samples, b.first_error) for b in report.backdrop_agreement]
+    failed = [f for f in failed if f[1]]
+    if failed:
+        lines.append("")
+        lines.append("! generations that failed (their outputs count as wrong):")
+        for label, count, total, error in failed:
+            lines.append(f"  {label}: {count}/{total} failed, first: {error}")
     if report.seconds:
         lines.append("")
         lines.append(f"took {report.seconds:.1f} s")
@@ -434,6 +462,6 @@ def format_report(report: EvalReport) -> str:
 
 
 def _cell_text(cell: Cell) -> str:
-    mark = "*" if cell.same_modality else ""
+    mark = ("*" if cell.same_modality else "") + ("!" if cell.failures else "")
     seen, held = cell.accuracy["seen"].fraction, cell.accuracy["held_out"].fraction
     return f"{_pct(seen)} / {_pct(held)} ({cell.chance:.2f}){mark}"

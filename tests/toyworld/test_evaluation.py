@@ -186,3 +186,19 @@ def test_progress_lines_name_each_cell() -> None:
     ev.evaluate(oracle, ev.EvalSettings(samples=1, input_sets=((T,),), output_sets=((A,),), joint_modes=("cross",)), lines.append)
     assert "text -> audio" in lines[0] and "chance 0.28" in lines[0]
     assert lines[1].startswith("audio -> image+video (cross)")
+
+
+def test_failing_generations_are_counted_wrong_and_reported() -> None:
+    def no_audio(call: ev.GenerationCall) -> dict[Modality, MediaValue]:
+        if A in call.outputs:
+            raise RuntimeError("this model has no audio part")
+        return oracle(call)
+
+    settings = ev.EvalSettings(samples=1, input_sets=((T,),), output_sets=((I,), (A,)), joint_modes=())
+    report = ev.evaluate(no_audio, settings)
+    assert report.cell([T], [I]).accuracy["seen"].fraction == 1.0
+    failed = report.cell([T], [A])
+    assert failed.failures == 2 and failed.accuracy["seen"].fraction == 0.0
+    table = report.to_markdown()
+    assert "| text | 1.00 / 1.00 (0.33) | 0.00 / 0.00 (0.28)! |" in table
+    assert "text -> audio: 2/2 failed, first: RuntimeError: this model has no audio part" in table
