@@ -110,6 +110,16 @@ def test_video_frames_are_coupled_and_images_use_the_same_weights(codi: tuple) -
     assert frame.shape == video[:, :, 2].shape and (frame - a[:, :, 2]).abs().max() > 1e-4
 
 
+def test_a_single_timestep_applies_to_the_whole_batch(codi: tuple) -> None:
+    model, inputs, _ = codi
+    x, ctx = inputs["x_audio"], inputs["cond_text"]
+    with torch.no_grad():
+        shared = model({"audio": x}, torch.tensor(500), ctx)["audio"]
+        per_sample = model({"audio": x}, torch.tensor([500, 500]), ctx)["audio"]
+        standalone = model.unet_audio(x, torch.tensor(500), ctx)
+    assert torch.equal(shared, per_sample) and standalone.shape == x.shape
+
+
 def test_bad_inputs_get_clear_errors(codi: tuple) -> None:
     model, inputs, _ = codi
     t, ctx = inputs["timesteps"], inputs["cond_text"]

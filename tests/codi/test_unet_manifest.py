@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from codi_studio.codi.unet import CodiUNet, CodiUNetConfig, our_key_to_reference, reference_key_to_ours
+from codi_studio.codi.unet import (CodiUNet, CodiUNetConfig, our_key_to_reference, reference_key_to_ours,
+                                   unet_state_dict_from_reference)
 from codi_studio.codi.unet.keymap import is_reference_unet_key
 
 MANIFEST = Path(__file__).resolve().parents[1] / "data" / "manifest" / "codi_full.json"
@@ -49,3 +50,9 @@ def test_key_map_round_trip_and_errors() -> None:
             reference_key_to_ours(bad)
     with pytest.raises(KeyError, match="not a CodiUNet key"):
         our_key_to_reference("input_blocks.0.0.weight")
+
+
+def test_unet_entries_are_picked_from_a_whole_checkpoint() -> None:
+    checkpoint = {"model.diffusion_model.unet_audio.out.2.bias": 1, "autokl.decoder.conv_out.bias": 2,
+                  "betas": 3, "model.diffusion_model.unet_text.time_embed.0.weight": 4}
+    assert unet_state_dict_from_reference(checkpoint) == {"unet_audio.out.2.bias": 1, "unet_text.time_embed.0.weight": 4}

@@ -23,7 +23,8 @@ a call shaped like the reference ``UNetModelCoDi.forward`` (used by the parity t
 
 Configs: ``CodiUNetConfig`` / ``UNet2DConfig`` / ``UNet0DConfig`` (``to_dict``/``from_dict``),
 presets ``CodiUNetConfig.official()`` and ``CodiUNetConfig.tiny(...)``.
-Key map (official checkpoint names): ``keymap.reference_key_to_ours`` / ``our_key_to_reference``.
+Key map (official checkpoint names): ``keymap.reference_key_to_ours`` / ``our_key_to_reference``;
+``unet_state_dict_from_reference(checkpoint)`` picks and renames the UNet entries of a checkpoint.
 Training: ``CodiUNetConfig(..., gradient_checkpointing=True)`` per sub-net, or
 ``CodiUNet.set_gradient_checkpointing(True)``; active only in ``.train()`` mode with grad.
 Single sub-nets: ``net(x, timesteps, context, environment=None)``,
@@ -32,9 +33,10 @@ Single sub-nets: ``net(x, timesteps, context, environment=None)``,
 
 from .codi import CodiUNet, mix_conditions, reference_forward
 from .config import CodiUNetConfig, ConfigError, JOINT_MODES, UNet0DConfig, UNet2DConfig
-from .keymap import our_key_to_reference, reference_key_to_ours
+from .keymap import our_key_to_reference, reference_key_to_ours, unet_state_dict_from_reference
 from .unet0d import UNet0D
 from .unet2d import UNet2D
 
 __all__ = ["CodiUNet", "CodiUNetConfig", "ConfigError", "JOINT_MODES", "UNet0D", "UNet0DConfig", "UNet2D",
-           "UNet2DConfig", "mix_conditions", "our_key_to_reference", "reference_forward", "reference_key_to_ours"]
+           "UNet2DConfig", "mix_conditions", "our_key_to_reference", "reference_forward", "reference_key_to_ours",
+           "unet_state_dict_from_reference"]

@@ -55,6 +55,8 @@ class SubUNet(nn.Module):
     def forward(self, x: Tensor, timesteps: Tensor, context: Tensor, environment: Tensor | None = None) -> Tensor:
         """Predict noise for x. ``environment`` (B, tokens, connector_output_channels) switches
         on the connector cross-attention layers (joint generation)."""
+        if timesteps.ndim == 0:
+            timesteps = timesteps.expand(x.shape[0])
         return self.denoise(x, self.embed_time(timesteps), context, environment)
 
     def encode_environment(self, x: Tensor, emb: Tensor, context: Tensor) -> Tensor:

@@ -48,7 +48,7 @@ class CodiUNet(nn.Module):
 
     forward(latents, timesteps, context, joint_mode=None) -> {modality: eps}
       latents: {'image': (B,C,H,W), 'video': (B,C,F,H,W), 'text': (B,C), 'audio': (B,C,H,W)}
-      timesteps: (B,); context: (B, tokens, context_dim), e.g. from ``mix_conditions``.
+      timesteps: (B,) or a 0-dim tensor for the whole batch; context: (B, tokens, context_dim), e.g. from ``mix_conditions``.
       One key = single-output generation (no connectors run). Several keys = joint
       generation: every latent goes through its environment encoder to a pooled,
       L2-normalised vector, and each output's connector layers attend to
@@ -88,6 +88,7 @@ class CodiUNet(nn.Module):
         if not latents:
             raise ValueError("CodiUNet.forward: no latents given")
         nets = {m: self.subnet(m) for m in latents}
+        timesteps = _batch_timesteps(timesteps, next(iter(latents.values())).shape[0])
         for m, x in latents.items():
             if x.ndim != MODALITY_NDIM[m]:
                 raise ValueError(f"{m} latent must have {MODALITY_NDIM[m]} dims, got shape {tuple(x.shape)}")
@@ -117,6 +118,11 @@ class CodiUNet(nn.Module):
         if len(set(dims.values())) > 1:
             raise ValueError(f"cross joint mode needs equal connector widths, got {dims}")
         return {m: torch.stack([v for other, v in envs.items() if other != m], dim=1) for m in envs}
+
+
+def _batch_timesteps(timesteps: Tensor, batch: int) -> Tensor:
+    """A single (0-dim) timestep applies to the whole batch."""
+    return timesteps.expand(batch) if timesteps.ndim == 0 else timesteps
 
 
 def reference_forward(model: CodiUNet, x: Sequence[Tensor], timesteps: Tensor, condition: Sequence[Tensor],

@@ -9,6 +9,11 @@ checkpoint's ``model.diffusion_model.`` prefix: a reference key
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
 REFERENCE_PREFIX = "model.diffusion_model."
 SUBNETS = ("unet_image", "unet_text", "unet_audio")
 
@@ -31,3 +36,9 @@ def our_key_to_reference(key: str) -> str:
     if key.split(".", 1)[0] not in SUBNETS or "." not in key:
         raise KeyError(f"{key!r} is not a CodiUNet key (expected '<{'|'.join(SUBNETS)}>.…')")
     return REFERENCE_PREFIX + key
+
+
+def unet_state_dict_from_reference(checkpoint: Mapping[str, _T]) -> dict[str, _T]:
+    """The UNet entries of an official checkpoint (any of its .pth files), renamed to ours;
+    other entries (VAEs, encoders, DDPM buffers) are left out."""
+    return {reference_key_to_ours(k): v for k, v in checkpoint.items() if is_reference_unet_key(k)}

@@ -28,8 +28,7 @@ FRAME_RATE = 4  # the reference always calls with its default frame rate
 
 def _normalise(x: Tensor, dim: int) -> Tensor:
     floor = 1e-5 if x.dtype == torch.float32 else 1e-3
-    mean = x.mean(dim=dim, keepdim=True)
-    var = x.var(dim=dim, unbiased=False, keepdim=True)
+    var, mean = torch.var_mean(x, dim=dim, unbiased=False, keepdim=True)
     return (x - mean) * var.clamp(min=floor).rsqrt()
 
 
