@@ -138,3 +138,10 @@ def test_official_config_on_meta_matches_manifest():
     ours = {clap_key_to_reference(k): (list(v.shape), str(v.dtype).removeprefix("torch."))
             for k, v in enc.state_dict().items()}
     assert ours == {k: (v["shape"], v["dtype"]) for k, v in _manifest_clap().items()}
+
+
+def test_official_size_forward_shape_on_meta():
+    """HTSAT-large geometry: 1001 frames x 64 mels -> 256x256 image -> 4 stages -> 2048 -> 768."""
+    with torch.device("meta"):
+        enc = ClapEncoder(ClapEncoderConfig.official())
+        assert enc.embed_log_mel(torch.empty(2, 1001, 64)).shape == (2, 1, 768)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import PreTrainedTokenizerFast
 
 from codi_studio.codi.encoders import ClipEncoder, ClipEncoderConfig
 from codi_studio.codi.encoders.clip_preprocess import pixels_from_signed, preprocess_image, preprocess_video
+from codi_studio.codi.encoders.tokenizer import load_word_tokenizer, word_tokenizer
 from codi_studio.codi.encoders.keymaps import (
     clip_key_from_reference,
     clip_key_to_reference,
@@ -25,10 +25,11 @@ PARITY = DATA / "parity"
 ATOL = 1e-4
 
 
-def tiny_tokenizer() -> PreTrainedTokenizerFast:
-    return PreTrainedTokenizerFast(tokenizer_file=str(PARITY / "clip_tiny_tokenizer.json"),
-                                   bos_token="<|startoftext|>", eos_token="<|endoftext|>",
-                                   pad_token="<|endoftext|>", unk_token="[UNK]")
+def tiny_tokenizer():
+    """Rebuilt from the fixture's word list (ids 1..61; 0 = [UNK], 62/63 = BOS/EOS)."""
+    vocab = json.loads((PARITY / "clip_tiny_tokenizer.json").read_text())["model"]["vocab"]
+    words = [w for w, i in sorted(vocab.items(), key=lambda kv: kv[1]) if 0 < i < 62]
+    return word_tokenizer(words)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,18 @@ def encoder(fixture) -> ClipEncoder:
 def test_tokenizer_matches_reference_ids(encoder, fixture):
     meta, t = fixture
     assert torch.equal(encoder.tokenize(meta["texts"]), t["input.input_ids"])
+    saved = load_word_tokenizer(PARITY / "clip_tiny_tokenizer.json")
+    assert saved(meta["texts"], padding="max_length", max_length=16, truncation=True,
+                 return_tensors="pt")["input_ids"].equal(t["input.input_ids"])
+
+
+def test_word_tokenizer_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="bad word"):
+        word_tokenizer(["two words"])
+    bad = tmp_path / "tok.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="tok.json"):
+        load_word_tokenizer(bad)
 
 
 @torch.no_grad()
@@ -169,3 +182,13 @@ def test_official_config_on_meta_matches_manifest():
     expected = {k: (v["shape"], v["dtype"]) for k, v in manifest.items() if clip_key_from_reference(k) is not None}
     assert ours == expected
     assert len(manifest) - len(expected) == 2  # the two position_ids buffers, regenerated
+
+
+def test_official_size_forward_shapes_on_meta():
+    """ViT-L/14 + temporal layers: shapes through the whole text, image and 8-frame video paths."""
+    with torch.device("meta"):
+        enc = ClipEncoder(ClipEncoderConfig.official())
+        ids = torch.zeros(2, 77, dtype=torch.long)
+        assert enc.encode_tokens(ids).shape == (2, 1, 768)
+        assert enc.encode_image(torch.empty(2, 3, 224, 224)).shape == (2, 1, 768)
+        assert enc.encode_video(torch.empty(1, 8, 3, 224, 224)).shape == (1, 1, 768)
