@@ -113,6 +113,13 @@ def _is_vae_attention_weight(name: str) -> bool:
     return bool(re.search(r"mid_block\.attentions\.0\.(to_q|to_k|to_v|to_out\.0)\.weight$", name))
 
 
+def vae_value_from_reference(name: str, value: torch.Tensor) -> torch.Tensor:
+    """The reference tensor reshaped for our (diffusers) name: mid-block attention 1x1 convs -> linear."""
+    if _is_vae_attention_weight(name) and value.ndim == 4:
+        return value[:, :, 0, 0]
+    return value
+
+
 def _vae_state_from_reference(state: Mapping[str, torch.Tensor], prefix: str, num_levels: int,
                               skip: tuple[str, ...] = ()) -> dict[str, torch.Tensor]:
     out: dict[str, torch.Tensor] = {}
@@ -123,9 +130,7 @@ def _vae_state_from_reference(state: Mapping[str, torch.Tensor], prefix: str, nu
         if _is_derived(rest):
             continue
         name = _ldm_vae_to_diffusers(rest, num_levels)
-        if _is_vae_attention_weight(name) and value.ndim == 4:
-            value = value[:, :, 0, 0]  # 1x1 conv -> linear
-        out[name] = value
+        out[name] = vae_value_from_reference(name, value)
     return out
 
 
