@@ -25,7 +25,16 @@ from codi_studio.store.errors import (
 from codi_studio.store.lock import ProcessLock, lock_path_for
 from codi_studio.store.migrations import SCHEMA_VERSION, migrate
 from codi_studio.store.records import ProjectInfo
-from codi_studio.store.schema import AssetRow, ClipRow, GenerationRow, JobRow, ProjectRow, TrackRow, VersionRow
+from codi_studio.store.schema import (
+    AssetRow,
+    ClipRow,
+    GenerationRow,
+    JobRow,
+    ProjectRow,
+    TrackRow,
+    VersionRow,
+    version_is_live,
+)
 
 P = TypeVar("P", bound="ProjectBase")
 
@@ -219,7 +228,7 @@ class ProjectBase:
                 tracks=count(TrackRow),
                 clips=int(s.scalar(select(func.count()).where(ClipRow.deleted_at.is_(None))) or 0),
                 assets=int(s.scalar(select(func.count()).where(AssetRow.deleted_at.is_(None))) or 0),
-                versions=int(s.scalar(select(func.count()).where(VersionRow.deleted_at.is_(None))) or 0),
+                versions=int(s.scalar(select(func.count()).select_from(VersionRow).where(version_is_live())) or 0),
                 generations=count(GenerationRow),
                 jobs=count(JobRow),
                 blobs=n_blobs,

@@ -175,3 +175,11 @@ class PreviewRow(Base):
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
     size: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+def version_is_live():  # type: ignore[no-untyped-def]
+    """SQL condition: neither the version nor its asset is (soft-)deleted."""
+    from sqlalchemy import and_, exists
+
+    deleted_asset = exists().where(AssetRow.id == VersionRow.asset_id, AssetRow.deleted_at.is_not(None))
+    return and_(VersionRow.deleted_at.is_(None), ~deleted_asset)

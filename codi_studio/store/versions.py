@@ -38,6 +38,7 @@ from codi_studio.store.schema import (
     PreviewRow,
     TrackRow,
     VersionRow,
+    version_is_live,
 )
 from codi_studio.store.timeline import TimelineOps
 
@@ -392,7 +393,7 @@ class VersionOps(TimelineOps):
                     gens = gens.where(or_(GenerationRow.model_id == model, GenerationRow.model_hash == model))
                 query = query.where(VersionRow.generation_id.in_(gens))
             if not include_deleted:
-                query = query.where(VersionRow.deleted_at.is_(None))
+                query = query.where(version_is_live())
             rows = s.scalars(query.order_by(VersionRow.id.desc()).limit(limit).options(*VERSION_LOAD)).all()
             return [version_record(r) for r in rows]
 
@@ -401,7 +402,7 @@ class VersionOps(TimelineOps):
         with self._read() as s:
             query = select(VersionRow).order_by(VersionRow.id.desc()).options(*VERSION_LOAD)
             if not include_deleted:
-                query = query.where(VersionRow.deleted_at.is_(None))
+                query = query.where(version_is_live())
             if limit is not None:
                 query = query.limit(limit)
             return [version_record(r) for r in s.scalars(query).all()]
