@@ -28,8 +28,10 @@ FRAME_RATE = 4  # the reference always calls with its default frame rate
 
 def _normalise(x: Tensor, dim: int) -> Tensor:
     floor = 1e-5 if x.dtype == torch.float32 else 1e-3
-    var, mean = torch.var_mean(x, dim=dim, unbiased=False, keepdim=True)
-    return (x - mean) * var.clamp(min=floor).rsqrt()
+    # Two passes by hand: torch.var/var_mean over a short axis is ~10x slower on CPU.
+    centred = x - x.mean(dim=dim, keepdim=True)
+    var = centred.square().mean(dim=dim, keepdim=True)
+    return centred * var.clamp(min=floor).rsqrt()
 
 
 class FrameNorm(nn.Module):
