@@ -47,6 +47,21 @@ def tiny_audio_vae():
     return vae, reference, inputs, outputs
 
 
+def test_encode_matches_reference_posterior():
+    # the whole encode path: wav_to_fbank (normalise, pad/cut, log-mel) -> Encoder -> quant_conv
+    _, params, inputs, outputs = load_fixture("audioldm_encode")
+    vae = AudioVAE(AudioVAEConfig.tiny()).eval()
+    state = audio_vae_state_from_reference({"audioldm." + k: v for k, v in params.items()}, num_levels=2)
+    missing, unexpected = vae.load_state_dict(state, strict=False)
+    assert not unexpected and all(k.startswith(("decoder.", "post_quant_conv.")) for k in missing)
+    with torch.no_grad():
+        post = vae.posterior(vae.wave_to_mel(inputs["wave"], seconds=0.5))
+        z = vae.encode(inputs["wave"], seconds=0.5)
+    torch.testing.assert_close(post.mean, outputs["posterior_mean"], atol=ATOL, rtol=0)
+    torch.testing.assert_close(post.logvar, outputs["posterior_logvar"], atol=ATOL, rtol=0)
+    torch.testing.assert_close(z, outputs["posterior_mean"] * 0.9228, atol=ATOL, rtol=0)
+
+
 def test_decode_matches_reference(tiny_audio_vae):
     vae, _, inputs, outputs = tiny_audio_vae
     with torch.no_grad():
