@@ -16,6 +16,7 @@ from PIL import ImageOps, PngImagePlugin, UnidentifiedImageError
 from codi_studio.media.atomic import atomic_path
 from codi_studio.media.guard import media_errors
 from codi_studio.media.limits import check_pixels
+from codi_studio.media.sniff import require_regular_file
 from codi_studio.media.values import Image, MediaError
 
 # What composited transparency sits on: white, as most image tools show it.
@@ -24,6 +25,7 @@ ALPHA_BACKGROUND = (255, 255, 255)
 
 def _open(path: Path) -> PILImage.Image:
     """Open lazily (header only) and refuse bombs before any pixel is decoded."""
+    require_regular_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -95,9 +95,16 @@ def sniff_bytes(head: bytes, suffix: str = "") -> Sniffed | None:
     return None
 
 
+def require_regular_file(path: Path) -> None:
+    """A FIFO or device would block or never end: only regular files (and missing ones, reported later) pass."""
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise MediaError(path, "not a regular file (pipe, socket or device)")
+
+
 def sniff(path: str | os.PathLike[str]) -> Sniffed:
     """Open `path` and name its family; MediaError when missing, empty or unrecognised."""
     p = Path(path)
+    require_regular_file(p)
     try:
         with open(p, "rb") as handle:
             head = handle.read(4096)

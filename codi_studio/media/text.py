@@ -8,6 +8,7 @@ from pathlib import Path
 from codi_studio.media.atomic import atomic_path
 from codi_studio.media.guard import media_errors
 from codi_studio.media.limits import MAX_TEXT_BYTES
+from codi_studio.media.sniff import require_regular_file
 from codi_studio.media.values import MediaError, Text
 
 
@@ -15,6 +16,7 @@ from codi_studio.media.values import MediaError, Text
 def read_text(path: str | os.PathLike[str]) -> Text:
     """A UTF-8 file (a leading BOM is dropped) as Text; refuses binary and oversized files."""
     p = Path(path)
+    require_regular_file(p)
     try:
         size = p.stat().st_size
         if size > MAX_TEXT_BYTES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import time
 import zlib
@@ -176,6 +177,20 @@ def test_missing_file_and_folder(make: Maker) -> None:
     for reader in READERS + [read_image, read_audio, read_video, read_text]:
         assert_refused(make.path("nowhere.png"), reader, "not found")
     assert_refused(make.folder, read_media, "folder")
+
+
+def test_pipes_and_devices_are_refused_without_blocking(make: Maker) -> None:
+    fifo = make.path("pipe.wav")
+    os.mkfifo(fifo)  # opening it for reading would block forever
+    for reader in READERS + [read_text, read_audio, read_image, read_video]:
+        assert_refused(fifo, reader, "not a regular file")
+    assert_refused(Path("/dev/zero"), read_media, "not a regular file")
+
+
+def test_read_audio_takes_the_sound_track_of_a_video(make: Maker) -> None:
+    path = make.av_video("talk.mp4", 10, fps=10, audio=(sine(1.0, 16000), 16000, "aac"))
+    audio = read_audio(path, sample_rate=8000)
+    assert audio.sample_rate == 8000 and abs(audio.duration - 1.0) < 0.05
 
 
 def test_wrong_extension_is_read_by_content(make: Maker) -> None:
