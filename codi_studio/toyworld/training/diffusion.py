@@ -1,0 +1,88 @@
+"""The training side of diffusion: noising, v-prediction targets, min-SNR weights, EMA.
+
+The beta schedule is the one the model config records and the samplers
+(diffusers schedulers) rebuild, so training and sampling agree by
+construction: `DDPMScheduler` computes the betas for us.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn as nn
+from diffusers import DDPMScheduler
+
+
+class NoiseSchedule:
+    """alphas_cumprod for a named beta schedule, and the training-time algebra on it."""
+
+    def __init__(self, beta_schedule: str, beta_start: float, beta_end: float, num_train_timesteps: int,
+                 prediction_type: str = "v_prediction", min_snr_gamma: float = 5.0) -> None:
+        if prediction_type not in ("epsilon", "v_prediction", "sample"):
+            raise ValueError(f"unknown prediction_type {prediction_type!r}")
+        scheduler = DDPMScheduler(num_train_timesteps=num_train_timesteps, beta_schedule=beta_schedule,
+                                  beta_start=beta_start, beta_end=beta_end)
+        self.alphas_cumprod = scheduler.alphas_cumprod.float()
+        self.num_train_timesteps = num_train_timesteps
+        self.prediction_type = prediction_type
+        self.min_snr_gamma = min_snr_gamma
+
+    def _coefficients(self, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        a = self.alphas_cumprod.to(like.device)[t]
+        shape = (-1,) + (1,) * (like.ndim - 1)
+        return a.sqrt().view(shape), (1 - a).sqrt().view(shape)
+
+    def add_noise(self, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        s, sigma = self._coefficients(t, x0)
+        return s * x0 + sigma * noise
+
+    def target(self, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if self.prediction_type == "epsilon":
+            return noise
+        if self.prediction_type == "sample":
+            return x0
+        s, sigma = self._coefficients(t, x0)
+        return s * noise - sigma * x0
+
+    def loss_weight(self, t: torch.Tensor) -> torch.Tensor:
+        """Min-SNR-gamma weights (Hang et al. 2023), expressed for the chosen prediction target."""
+        snr = self.alphas_cumprod.to(t.device)[t] / (1 - self.alphas_cumprod.to(t.device)[t])
+        clipped = snr.clamp(max=self.min_snr_gamma)
+        if self.prediction_type == "epsilon":
+            return clipped / snr
+        if self.prediction_type == "sample":
+            return clipped
+        return clipped / (snr + 1)
+
+    def sample_timesteps(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return torch.randint(0, self.num_train_timesteps, (n,), generator=generator)
+
+    def loss(self, prediction: torch.Tensor, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Weighted MSE to the target, averaged over everything but the batch, then over the batch."""
+        err = (prediction.float() - self.target(x0, noise, t).float()) ** 2
+        per_sample = err.reshape(err.shape[0], -1).mean(dim=1)
+        return (per_sample * self.loss_weight(t)).mean()
+
+
+class EMA:
+    """An exponential moving average of a module's floating-point parameters and buffers."""
+
+    def __init__(self, module: nn.Module, decay: float = 0.999, warmup: int = 10) -> None:
+        self.shadow = copy.deepcopy(module).eval().requires_grad_(False)
+        self.decay = decay
+        self.warmup = warmup
+        self.updates = 0
+
+    @torch.no_grad()
+    def update(self, module: nn.Module) -> None:
+        self.updates += 1
+        # a short warm-up: early averages would otherwise be dominated by the random init
+        decay = min(self.decay, (1 + self.updates) / (self.warmup + self.updates))
+        live = module.state_dict()
+        for name, shadow in self.shadow.state_dict().items():
+            value = live[name]
+            if shadow.dtype.is_floating_point:
+                shadow.mul_(decay).add_(value.detach(), alpha=1 - decay)
+            else:
+                shadow.copy_(value)

@@ -1,0 +1,96 @@
+"""The training recipe as data: network sizes, step counts, learning rates.
+
+`ToyRecipe.toy()` builds the embedded default model (models/toy-v1) in about an
+hour on two CPU cores; `ToyRecipe.micro()` is the same recipe at a size that runs
+in seconds, for tests. `scaled(x)` multiplies every step count (the CLI's
+`--minutes-scale`), leaving everything else alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ToyRecipe:
+    name: str = "toy"
+    # shared conditioning space (CLIP/CLAP projection size = UNet context size)
+    embed_dim: int = 64
+    # image/video-frame KL-VAE (diffusers AutoencoderKL): 64x64 -> 4x16x16
+    vae_norm_groups: int = 8
+    image_vae_channels: tuple[int, ...] = (16, 32, 32)
+    image_vae_steps: int = 500
+    image_vae_batch: int = 8
+    image_vae_lr: float = 2e-3
+    # audio mel VAE: (1, T, 64 mels) -> 8 x T/4 x 16
+    audio_vae_channels: tuple[int, ...] = (16, 32, 32)
+    audio_vae_steps: int = 400
+    audio_vae_batch: int = 8
+    audio_vae_lr: float = 2e-3
+    # Optimus text VAE (tiny BERT + tiny GPT-2)
+    text_latent_dim: int = 32
+    text_hidden: int = 64
+    text_layers: int = 2
+    text_vae_steps: int = 600
+    text_vae_batch: int = 48
+    text_vae_lr: float = 2e-3
+    text_vae_beta: float = 0.05
+    # contrastive alignment
+    clip_hidden: int = 64
+    clip_layers: int = 2
+    clip_patch: int = 8
+    clip_steps: int = 500
+    clip_batch: int = 48
+    clip_lr: float = 1e-3
+    clap_hidden: int = 64
+    clap_steps: int = 400
+    clap_batch: int = 48
+    clap_lr: float = 1e-3
+    # cached, pre-encoded training set for the diffusers
+    cache_per_scene: int = 16
+    # diffusers
+    unet_channels: int = 64
+    image_unet_steps: int = 1500
+    audio_unet_steps: int = 800
+    text_unet_steps: int = 800
+    unet_batch: int = 32
+    unet_lr: float = 1e-3
+    condition_dropout: float = 0.1
+    ema_decay: float = 0.995
+    min_snr_gamma: float = 5.0
+    prediction_type: str = "v_prediction"
+    # joint generation (connectors only)
+    joint_steps: int = 600
+    joint_batch: int = 16
+    joint_lr: float = 1e-3
+
+    STEP_FIELDS = ("image_vae_steps", "audio_vae_steps", "text_vae_steps", "clip_steps", "clap_steps",
+                   "image_unet_steps", "audio_unet_steps", "text_unet_steps", "joint_steps")
+
+    @classmethod
+    def toy(cls) -> "ToyRecipe":
+        return cls()
+
+    @classmethod
+    def micro(cls) -> "ToyRecipe":
+        """Two steps per stage at the smallest sizes the architecture allows: for tests."""
+        steps = {f: 2 for f in cls.STEP_FIELDS}
+        return cls(name="micro", embed_dim=32, image_vae_channels=(8, 8, 8), audio_vae_channels=(8, 8, 8),
+                   image_vae_batch=2, audio_vae_batch=2, text_latent_dim=8, text_hidden=32, text_layers=1,
+                   text_vae_batch=4, clip_hidden=32, clip_layers=1, clip_batch=4, clap_hidden=32, clap_batch=4,
+                   cache_per_scene=1, unet_channels=64, unet_batch=2, joint_batch=2, **steps)
+
+    def scaled(self, factor: float) -> "ToyRecipe":
+        if factor <= 0:
+            raise ValueError(f"minutes scale must be positive, got {factor}")
+        changes = {f: max(1, round(getattr(self, f) * factor)) for f in self.STEP_FIELDS}
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in dataclasses.fields(self)}
+
+
+PRESETS = {"toy": ToyRecipe.toy, "micro": ToyRecipe.micro}

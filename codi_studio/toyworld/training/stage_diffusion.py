@@ -1,0 +1,162 @@
+"""Stages 3 and 4: the per-modality diffusers, then the joint-generation connectors.
+
+3: each sub-UNet learns to denoise its modality's latents given ONE context
+vector built as CoDi composes conditions at inference: a weighted mean of 1-3
+condition embeddings (random types, random weights) from the same sample, and
+with probability `condition_dropout` the same mix of the unconditional
+embeddings (for classifier-free guidance). unet_image learns images and videos
+together (the same weights, temporal layers only run for video).
+4: everything frozen except the environment encoders and connector attention;
+pairs of outputs of one sample are denoised jointly in `cross` mode.
+Prediction target: v (recorded as the model's prediction_type), min-SNR weights, EMA.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from codi_studio.codi.unet import CodiUNet
+from codi_studio.toyworld.training.components import build_unet
+from codi_studio.toyworld.training.diffusion import NoiseSchedule
+from codi_studio.toyworld.training.loop import optimise
+from codi_studio.toyworld.training.runner import RunContext, StageResult, state_with_prefix
+
+CONDITION_TYPES = ("text", "image", "video", "audio")
+# conditions that would just copy the output are left out (the eval skips them too)
+EXCLUDED = {"image": {"image"}, "video": {"video"}, "audio": {"audio"}, "text": {"text"}}
+SUBNET = {"image": "unet_image", "video": "unet_image", "audio": "unet_audio", "text": "unet_text"}
+
+
+def schedule_for(ctx: RunContext) -> NoiseSchedule:
+    r = ctx.recipe
+    return NoiseSchedule("scaled_linear", 0.00085, 0.012, 1000, r.prediction_type, r.min_snr_gamma)
+
+
+class ConditionSampler:
+    """Random composable contexts from the cached embeddings, CoDi-style."""
+
+    def __init__(self, cache: dict[str, torch.Tensor], dropout: float, generator: torch.Generator) -> None:
+        self.embeddings = torch.stack([cache[f"emb_{t}"] for t in CONDITION_TYPES], dim=1)  # (N,4,D)
+        self.uncond = torch.stack([cache[f"uncond_{t}"][0] for t in CONDITION_TYPES])  # (4,D)
+        self.dropout = dropout
+        self.generator = generator
+
+    def __call__(self, rows: torch.Tensor, outputs: tuple[str, ...],
+                 allowed: tuple[str, ...] | None = None) -> torch.Tensor:
+        """(B,1,D) contexts for cache rows; condition types drawn from `allowed` minus the outputs."""
+        g = self.generator
+        b = rows.shape[0]
+        pool = [i for i, t in enumerate(CONDITION_TYPES)
+                if (allowed is None or t in allowed) and not any(t in EXCLUDED[o] for o in outputs)]
+        # how many conditions: 1 (60 %), 2 (30 %), 3 (10 %), never more than the pool has
+        u = torch.rand(b, generator=g)
+        count = torch.where(u < 0.6, 1, torch.where(u < 0.9, 2, 3)).clamp(max=len(pool))
+        rank = torch.rand(b, len(pool), generator=g).argsort(dim=1).argsort(dim=1)
+        chosen = rank < count[:, None]
+        weights = torch.zeros(b, len(CONDITION_TYPES))
+        weights[:, pool] = chosen.float() * (0.3 + 0.7 * torch.rand(b, len(pool), generator=g))
+        emb = self.embeddings[rows]
+        drop = torch.rand(b, generator=g) < self.dropout
+        emb = torch.where(drop[:, None, None], self.uncond[None].expand_as(emb), emb)
+        context = (weights[:, :, None] * emb).sum(dim=1) / weights.sum(dim=1, keepdim=True)
+        return context[:, None, :]
+
+
+def diffusion_loss(unet: CodiUNet, schedule: NoiseSchedule, cache: dict[str, torch.Tensor],
+                   rows: torch.Tensor, outputs: tuple[str, ...], context: torch.Tensor,
+                   generator: torch.Generator) -> torch.Tensor:
+    """One (joint when several outputs) denoising loss on cache rows, averaged over the outputs."""
+    t = schedule.sample_timesteps(rows.shape[0], generator)
+    clean = {m: cache[m][rows] for m in outputs}
+    noise = {m: torch.randn(x.shape, generator=generator) for m, x in clean.items()}
+    noisy = {m: schedule.add_noise(clean[m], noise[m], t) for m in outputs}
+    predicted = unet(noisy, t, context)
+    return sum(schedule.loss(predicted[m], clean[m], noise[m], t) for m in outputs) / len(outputs)
+
+
+def run_unet(ctx: RunContext, subnet: str) -> StageResult:
+    """Train one sub-UNet ('unet_image' on image+video, 'unet_audio', 'unet_text')."""
+    r = ctx.recipe
+    cache = ctx.tensors("cache")
+    unet = build_unet(r)
+    unet.train()
+    net = getattr(unet, subnet)
+    schedule = schedule_for(ctx)
+    conditions = ConditionSampler(cache, r.condition_dropout, ctx.generator)
+    n = cache["labels"].shape[0]
+    steps = {"unet_image": r.image_unet_steps, "unet_audio": r.audio_unet_steps, "unet_text": r.text_unet_steps}
+
+    def rows(b: int) -> torch.Tensor:
+        return torch.randint(0, n, (b,), generator=ctx.generator)
+
+    def step(i: int) -> tuple[torch.Tensor, dict[str, float]]:
+        if subnet == "unet_image":
+            # a video costs 8 pictures: a quarter as many videos as stills per step
+            b_img, b_vid = r.unet_batch, max(1, r.unet_batch // 4)
+            ri, rv = rows(b_img), rows(b_vid)
+            l_img = diffusion_loss(unet, schedule, cache, ri, ("image",), conditions(ri, ("image",)), ctx.generator)
+            l_vid = diffusion_loss(unet, schedule, cache, rv, ("video",), conditions(rv, ("video",)), ctx.generator)
+            return l_img + l_vid, {"image": float(l_img.detach()), "video": float(l_vid.detach())}
+        modality = "audio" if subnet == "unet_audio" else "text"
+        b = r.unet_batch * (2 if modality == "text" else 1)
+        rr = rows(b)
+        return diffusion_loss(unet, schedule, cache, rr, (modality,), conditions(rr, (modality,)), ctx.generator), {}
+
+    figures, ema = optimise(ctx, net.parameters(), steps[subnet], r.unet_lr, step, ema_of=net,
+                            ema_decay=r.ema_decay, log_every=25)
+    assert ema is not None
+    return StageResult(state_with_prefix(f"unet.{subnet}", ema.shadow.state_dict()), {"final": figures})
+
+
+JOINT_PAIRS: tuple[tuple[tuple[str, str], float, tuple[str, ...] | None], ...] = (
+    # (outputs, probability, allowed condition types or None for any)
+    (("image", "video"), 0.20, ("audio",)),  # audio does not carry the backdrop: the pair must agree
+    (("image", "video"), 0.10, None),
+    (("video", "audio"), 0.25, None),
+    (("image", "audio"), 0.20, None),
+    (("text", "image"), 0.10, None),
+    (("text", "audio"), 0.075, None),
+    (("text", "video"), 0.075, None),
+)
+
+
+def is_connector(name: str) -> bool:
+    return "connecters_out" in name or "connecters_in" in name
+
+
+def load_trained_unet(ctx: RunContext) -> CodiUNet:
+    unet = build_unet(ctx.recipe)
+    state = {}
+    for stage in ("unet_image", "unet_audio", "unet_text"):
+        state.update(ctx.sub(stage, "unet"))
+    missing, unexpected = unet.load_state_dict(state, strict=False)
+    if unexpected:
+        raise RuntimeError(f"unexpected UNet weights {unexpected[:3]}")
+    return unet
+
+
+def run_joint(ctx: RunContext) -> StageResult:
+    r = ctx.recipe
+    cache = ctx.tensors("cache")
+    unet = load_trained_unet(ctx)
+    unet.train()
+    for name, p in unet.named_parameters():
+        p.requires_grad_(is_connector(name))
+    schedule = schedule_for(ctx)
+    conditions = ConditionSampler(cache, r.condition_dropout, ctx.generator)
+    n = cache["labels"].shape[0]
+    probs = torch.tensor([p for _, p, _ in JOINT_PAIRS])
+
+    def step(i: int) -> tuple[torch.Tensor, dict[str, float]]:
+        k = int(torch.multinomial(probs, 1, generator=ctx.generator))
+        outputs, _, allowed = JOINT_PAIRS[k]
+        b = r.joint_batch // (4 if "video" in outputs else 1)
+        rr = torch.randint(0, n, (max(1, b),), generator=ctx.generator)
+        context = conditions(rr, outputs, allowed)
+        return diffusion_loss(unet, schedule, cache, rr, outputs, context, ctx.generator), {}
+
+    params = [p for name, p in unet.named_parameters() if is_connector(name)]
+    figures, ema = optimise(ctx, params, r.joint_steps, r.joint_lr, step, ema_of=unet, ema_decay=r.ema_decay,
+                            log_every=25)
+    assert ema is not None
+    return StageResult(state_with_prefix("unet", ema.shadow.state_dict()), {"final": figures})

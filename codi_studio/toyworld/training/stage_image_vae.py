@@ -1,0 +1,49 @@
+"""Stage 1a: the image/video-frame KL-VAE (64x64 RGB -> 4x16x16, f4).
+
+Stills and single video frames are the same kind of picture (video frames fold
+into the batch at encode time), so one VAE learns both from a mix of the two.
+Loss: pixel L1 + MSE and a small KL term, enough for flat toy pictures (no
+perceptual or adversarial loss: those need pretrained nets or far more steps).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from codi_studio.toyworld.training import data
+from codi_studio.toyworld.training.components import build_image_vae
+from codi_studio.toyworld.training.loop import optimise
+from codi_studio.toyworld.training.runner import RunContext, StageResult, state_with_prefix
+
+KL_WEIGHT = 1e-6
+
+
+def run(ctx: RunContext) -> StageResult:
+    r = ctx.recipe
+    vae = build_image_vae(r)
+    vae.train()
+
+    def step(i: int) -> tuple[torch.Tensor, dict[str, float]]:
+        drawn = data.draw(ctx.rng, r.image_vae_batch, ("image", "video"))
+        stills = data.images_to_tensor(drawn["image"])  # type: ignore[arg-type]
+        frames = data.video_frames(data.videos_to_tensor(drawn["video"]))  # type: ignore[arg-type]
+        # half stills, half random video frames
+        pick = torch.randint(0, frames.shape[0], (stills.shape[0] // 2,), generator=ctx.generator)
+        x = torch.cat([stills[: stills.shape[0] - pick.shape[0]], frames[pick]])
+        posterior = vae.posterior(x)
+        z = posterior.sample(generator=ctx.generator)
+        y = vae.decoder(vae.post_quant_conv(z))
+        mse = torch.mean((y - x) ** 2)
+        l1 = torch.mean((y - x).abs())
+        kl = posterior.kl().mean()
+        return mse + l1 + KL_WEIGHT * kl, {"mse": float(mse.detach()), "kl": float(kl.detach())}
+
+    figures, _ = optimise(ctx, vae.parameters(), r.image_vae_steps, r.image_vae_lr, step, log_every=50)
+    vae.eval()
+    # latent scale: 1/std of the latent means, so the diffuser sees unit-variance latents (as SD's 0.18215)
+    with torch.no_grad():
+        drawn = data.draw(ctx.rng, 64, ("image",))
+        z = vae.posterior(data.images_to_tensor(drawn["image"])).mean  # type: ignore[arg-type]
+        scale = float(1.0 / z.std())
+    return StageResult(state_with_prefix("image_vae", vae.state_dict()),
+                       {"final": figures, "scale_factor": scale})
