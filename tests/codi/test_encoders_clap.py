@@ -89,6 +89,13 @@ def test_embedding_depends_on_batch_norm_statistics(encoder, fixture):
         bn.running_mean.copy_(saved)
 
 
+@torch.no_grad()
+def test_bfloat16_encoder_runs():
+    enc = ClapEncoder(ClapEncoderConfig.tiny()).eval().to(torch.bfloat16)
+    out = enc.encode_audio(torch.randn(1, 8000))
+    assert out.shape == (1, 1, 32) and out.dtype == torch.bfloat16
+
+
 def test_fit_length_crops_and_repeat_pads():
     wave = torch.arange(1.0, 4.0)
     assert fit_length(wave, 8).tolist() == [1, 2, 3, 1, 2, 3, 0, 0]

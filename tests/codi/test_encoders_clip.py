@@ -120,6 +120,15 @@ def test_video_output_depends_on_temporal_layers(encoder, fixture):
             p.copy_(saved[n])
 
 
+@torch.no_grad()
+def test_bfloat16_video_and_text_run(fixture):
+    _, t = fixture
+    enc = ClipEncoder(ClipEncoderConfig.tiny(), tokenizer=tiny_tokenizer()).eval().to(torch.bfloat16)
+    frames = pixels_from_signed(t["input.video"], enc.config)
+    assert enc.encode_video(frames).dtype == torch.bfloat16
+    assert enc.encode_text(["a red ball"]).shape == (1, 1, 32)
+
+
 def test_encode_text_without_tokenizer_is_a_clear_error():
     enc = ClipEncoder(ClipEncoderConfig.tiny())
     with pytest.raises(ValueError, match="tokenizer"):
@@ -173,10 +182,15 @@ def test_key_map_round_trips_every_manifest_key():
         clip_key_from_reference("clap.model.audio_branch.bn0.weight")
 
 
-def test_official_config_on_meta_matches_manifest():
-    manifest = _manifest_clip()
+@pytest.fixture(scope="module")
+def official_on_meta() -> ClipEncoder:
     with torch.device("meta"):
-        enc = ClipEncoder(ClipEncoderConfig.official())
+        return ClipEncoder(ClipEncoderConfig.official())
+
+
+def test_official_config_on_meta_matches_manifest(official_on_meta):
+    manifest = _manifest_clip()
+    enc = official_on_meta
     ours = {clip_key_to_reference(k): (list(v.shape), str(v.dtype).removeprefix("torch."))
             for k, v in enc.state_dict().items()}
     expected = {k: (v["shape"], v["dtype"]) for k, v in manifest.items() if clip_key_from_reference(k) is not None}
@@ -184,10 +198,10 @@ def test_official_config_on_meta_matches_manifest():
     assert len(manifest) - len(expected) == 2  # the two position_ids buffers, regenerated
 
 
-def test_official_size_forward_shapes_on_meta():
+def test_official_size_forward_shapes_on_meta(official_on_meta):
     """ViT-L/14 + temporal layers: shapes through the whole text, image and 8-frame video paths."""
+    enc = official_on_meta
     with torch.device("meta"):
-        enc = ClipEncoder(ClipEncoderConfig.official())
         ids = torch.zeros(2, 77, dtype=torch.long)
         assert enc.encode_tokens(ids).shape == (2, 1, 768)
         assert enc.encode_image(torch.empty(2, 3, 224, 224)).shape == (2, 1, 768)

@@ -96,12 +96,12 @@ class AudioFrontEnd(nn.Module):
         return torch.stack([fit_length(w, self.config.clip_samples, crop_offset) for w in up])
 
     def log_mel(self, wave48: torch.Tensor) -> torch.Tensor:
-        """(B, clip_samples) at sample_rate -> (B, frames, mel_bins)."""
+        """(B, clip_samples) at sample_rate -> (B, frames, mel_bins), always computed in float32 (as the reference)."""
         spec = torch.stft(wave48.float(), n_fft=self.config.window_size, hop_length=self.config.hop_size,
-                          win_length=self.config.window_size, window=self.window, center=True,
+                          win_length=self.config.window_size, window=self.window.float(), center=True,
                           pad_mode="reflect", return_complex=True)
         power = spec.real ** 2 + spec.imag ** 2  # (B, freq, frames)
-        mel = power.transpose(1, 2) @ self.mel_filters
+        mel = power.transpose(1, 2) @ self.mel_filters.float()
         return 10.0 * torch.log10(mel.clamp(min=_AMIN))  # ref 1.0 -> the 10*log10(ref) term is 0
 
     def forward(self, wave: torch.Tensor, crop_offset: int = 0) -> torch.Tensor:

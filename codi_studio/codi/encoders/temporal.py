@@ -6,10 +6,10 @@ every token position. Computed exactly as the reference (modules_video.py
 SpatioTemporalAttention), including two quirks that trained weights depend on:
 
 * the pre-attention "layer norm" normalises over the FRAME axis (dim 1 of a
-  (tokens, frames, channels) tensor), not over channels, with eps 1e-5 clamped on
-  the variance and a per-channel gain;
-* the feed-forward's norm normalises over channels (1x1-conv layout), likewise
-  with the variance clamped at 1e-5.
+  (tokens, frames, channels) tensor), not over channels, with the variance clamped
+  at eps (1e-5 in float32, 1e-3 otherwise) and a per-channel gain;
+* the feed-forward runs its GEGLU and norm in float32 (norm over channels,
+  1x1-conv layout), then casts back to the weights' dtype.
 
 The frame position/frame-rate embeddings exist in the checkpoint but the reference
 never passes a frame rate, so they are kept as (unused) parameters.
@@ -21,13 +21,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-_EPS = 1e-5
-
-
 def _normalise(x: torch.Tensor, dim: int) -> torch.Tensor:
+    eps = 1e-5 if x.dtype == torch.float32 else 1e-3
     var = torch.var(x, dim=dim, unbiased=False, keepdim=True)
     mean = torch.mean(x, dim=dim, keepdim=True)
-    return (x - mean) * var.clamp(min=_EPS).rsqrt()
+    return (x - mean) * var.clamp(min=eps).rsqrt()
 
 
 class TemporalBlock(nn.Module):
@@ -78,7 +76,7 @@ class TemporalBlock(nn.Module):
         h = self.ff_in(x.transpose(1, 2)).float()  # the reference's GEGLU computes in float32
         h, gate = h.chunk(2, dim=1)
         h = h * F.gelu(gate)
-        h = _normalise(h, dim=1) * self.ff_gain
+        h = _normalise(h, dim=1).to(self.ff_gain.dtype) * self.ff_gain
         return self.ff_out(h).transpose(1, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
