@@ -30,6 +30,10 @@ from codi_studio.media.limits import DEFAULT_MAX_DURATION, MAX_VIDEO_BYTES
 from codi_studio.media.sniff import Family, sniff
 from codi_studio.media.values import Audio, MediaError, Video
 
+# FFmpeg's codes for the BT.709 matrix/primaries/transfer and for limited ("TV", 16-235) range.
+BT709 = 1
+LIMITED_RANGE = 1
+
 # Sample rates FFmpeg's AAC encoder accepts; others are resampled to 48 kHz before muxing.
 AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
 
@@ -275,6 +279,10 @@ def write_mp4(
             stream.width, stream.height = width, height
             stream.pix_fmt = "yuv420p"
             stream.options = {"crf": str(int(crf)), "preset": preset}
+            # convert with the BT.709 matrix and say so: untagged video gets guessed differently by players
+            context = stream.codec_context
+            context.colorspace = context.color_primaries = context.color_trc = BT709
+            context.color_range = LIMITED_RANGE
             sound = video.audio
             sound_stream = None
             if sound is not None and sound.n_samples > 0:
@@ -283,7 +291,9 @@ def write_mp4(
                 sound_stream = output.add_stream("aac", rate=sound.sample_rate, layout=_audio_layout(sound.channels))
                 sound_stream.bit_rate = audio_bitrate
             for index, pixels in enumerate(frames):
-                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(
+                    format="yuv420p", dst_colorspace=av.video.reformatter.Colorspace.ITU709
+                )
                 frame.pts = index
                 output.mux(stream.encode(frame))
             output.mux(stream.encode(None))

@@ -122,9 +122,18 @@ def test_written_mp4_is_playable_everywhere(make: Maker) -> None:
         assert (v.codec_context.name, v.codec_context.pix_fmt) == ("h264", "yuv420p")
         assert (v.codec_context.width, v.codec_context.height) == (46, 32)  # padded to even
         assert v.average_rate == Fraction(30000, 1001)
+        assert (v.codec_context.colorspace, v.codec_context.color_primaries, v.codec_context.color_trc) == (1, 1, 1)
         assert a.codec_context.name == "aac" and a.codec_context.sample_rate == 22050
     back = read_video(path)
     assert back.width == 46 and back.height == 32 and back.n_frames == 5
+
+
+def test_saturated_colours_survive_the_yuv_round_trip(make: Maker) -> None:
+    colours = np.array([[220, 30, 40], [30, 200, 60], [40, 60, 210], [240, 230, 30], [128, 128, 128]], np.uint8)
+    frames = np.repeat(np.repeat(colours[None, :, None, :], 16, axis=1), 16, axis=2).reshape(1, 80, 16, 3)
+    back = read_video(write_mp4(make.path("colours.mp4"), Video(np.repeat(frames, 2, axis=0), 2.0), crf=0))
+    centres = back.frames[0, 8::16, 8].astype(int)
+    assert np.abs(centres - colours.astype(int)).max() <= 4  # a wrong matrix would be off by 10-30
 
 
 def test_sound_at_a_rate_aac_lacks_is_resampled(make: Maker) -> None:
