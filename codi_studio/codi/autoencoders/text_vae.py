@@ -162,7 +162,9 @@ class TextVAE(nn.Module):
                 nxt = logits.argmax(dim=-1)
             else:
                 probs = torch.softmax(logits / temperature, dim=-1)
-                nxt = torch.multinomial(probs.cpu(), 1, generator=generator)[:, 0].to(z.device)
+                if generator is not None:  # draw where the generator lives (a CPU one is the common case)
+                    probs = probs.to(generator.device)
+                nxt = torch.multinomial(probs, 1, generator=generator)[:, 0].to(z.device)
             for i, t in enumerate(nxt.tolist()):
                 if done[i]:
                     continue

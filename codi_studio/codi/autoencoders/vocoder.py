@@ -75,17 +75,18 @@ class GriffinLimVocoder(nn.Module):
 
     def _stft(self, wave: torch.Tensor) -> torch.Tensor:
         m = self.codi_config.mel
-        return torch.stft(wave, m.n_fft, m.hop_length, m.win_length, self.window, center=True,
+        return torch.stft(wave, m.n_fft, m.hop_length, m.win_length, self.window.to(wave), center=True,
                           pad_mode="reflect", return_complex=True)
 
     def _istft(self, spec: torch.Tensor, length: int) -> torch.Tensor:
         m = self.codi_config.mel
-        return torch.istft(spec, m.n_fft, m.hop_length, m.win_length, self.window, center=True, length=length)
+        return torch.istft(spec, m.n_fft, m.hop_length, m.win_length, self.window.to(spec.real), center=True,
+                           length=length)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         c = self.codi_config
         log_mel = _time_first(mel).float().transpose(1, 2)  # (B, n_mels, T)
-        magnitude = torch.matmul(self.mel_pinv, torch.exp(log_mel)).clamp(min=0.0)
+        magnitude = torch.matmul(self.mel_pinv.to(log_mel), torch.exp(log_mel)).clamp(min=0.0)
         frames = magnitude.shape[-1]
         length = (frames - 1) * c.mel.hop_length
         gen = torch.Generator(device="cpu").manual_seed(c.seed)
