@@ -28,6 +28,8 @@ class ComponentSpec:
     type: str
     config: dict[str, Any]
     file: str | None = None  # safetensors file in the model folder; None for parameter-free parts
+    # or several files, one per top-level submodule (the UNet: one per sub-UNet, read only when used)
+    shards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,8 @@ class ModelConfig:
             )
         try:
             comps = {
-                name: ComponentSpec(type=c["type"], config=dict(c.get("config", {})), file=c.get("file"))
+                name: ComponentSpec(type=c["type"], config=dict(c.get("config", {})), file=c.get("file"),
+                                    shards=tuple(c.get("shards", ())))
                 for name, c in d["components"].items()
             }
             geometry = Geometry(**d.get("geometry", {}))

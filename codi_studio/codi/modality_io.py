@@ -80,8 +80,9 @@ class ModalityIO:
 
     def text_vae(self) -> Any:
         vae = self.model.component("text_vae")
-        if getattr(vae, "needs_tokenizers", lambda: False)():
-            vae.attach_tokenizers(self.model.folder / "tokenizers")
+        if vae.encoder_tokenizer is None or vae.decoder_tokenizer is None:
+            folder = self.model.folder / "tokenizers"
+            vae.attach_tokenizers(load_tokenizer(folder / "text_vae_encoder"), load_tokenizer(folder / "text_vae_decoder"))
         return vae
 
     # ---- conditioning -------------------------------------------------------------------------------
@@ -145,7 +146,10 @@ class ModalityIO:
             factor = 2 ** (len(cfg["block_out_channels"]) - 1)
             mel = cfg.get("mel", {})
             frames = int(g.audio_seconds * mel.get("frames_per_second", 102.4))
-            return (n, cfg["latent_channels"], frames // factor, mel.get("n_mels", 64) // factor)
+            # rounded up so the UNet's downsampling divides it; decoding trims back to the clip length
+            steps = -(-frames // factor)
+            steps = -(-steps // 8) * 8
+            return (n, cfg["latent_channels"], steps, mel.get("n_mels", 64) // factor)
         cfg = self.model.config.components["text_vae"].config
         return (n, int(cfg["latent_size"]))
 
@@ -161,7 +165,8 @@ class ModalityIO:
             return [Video(f, g.video_fps) for f in frames]
         if modality is Modality.AUDIO:
             wave = self.audio_vae().decode_to_wave(z).float().clamp(-1, 1).cpu().numpy()
-            return [Audio(w.reshape(-1), g.audio_rate) for w in wave]
+            length = int(round(g.audio_rate * g.audio_seconds))
+            return [Audio(w.reshape(-1)[:length], g.audio_rate) for w in wave]
         texts = self.text_vae().decode(z, generator=generator)
         return [Text(t) for t in texts]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Iterable
 
 import torch
 import torch.nn as nn
@@ -16,12 +17,15 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from codi_studio.codi import components
-from codi_studio.codi.config import ModelConfig
+from codi_studio.codi.config import ComponentSpec, ModelConfig
 from codi_studio.codi.devices import parse_dtype, resolve_device
 from codi_studio.codi.model_store import content_hash
 
 # components that stay in float32 even on a half-precision device (small, precision-sensitive)
 _FLOAT32_COMPONENTS = frozenset({"vocoder"})
+# output modality -> the sub-UNet it runs on, and that sub-UNet's key in the UNet config
+UNET_FOR = {"image": "unet_image", "video": "unet_image", "text": "unet_text", "audio": "unet_audio"}
+_UNET_CONFIG_KEY = {"unet_image": "image", "unet_text": "text", "unet_audio": "audio"}
 
 
 class ModelLoadError(Exception):
@@ -37,8 +41,9 @@ class CodiModel:
         self.dtype = dtype
         self.offload = offload and device.type != "cpu"
         self._modules: dict[str, nn.Module] = {}
+        self._unet_parts: frozenset[str] = frozenset()
         self._on_device: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._hash: str | None = None
 
     @classmethod
@@ -62,48 +67,91 @@ class CodiModel:
     def has(self, name: str) -> bool:
         return name in self.config.components
 
+    def loaded(self) -> tuple[str, ...]:
+        return tuple(self._modules)
+
     def component(self, name: str) -> nn.Module:
         """The named component, built and loaded on first use, on the model's device."""
+        if name == "unet":
+            return self.unet(self._unet_parts or UNET_FOR)
         with self._lock:
             module = self._modules.get(name)
             if module is None:
-                module = self._load(name)
+                module = self._load(name, self._spec(name))
                 self._modules[name] = module
-            if self.offload and name != self._on_device:
-                if self._on_device is not None:
-                    self._modules[self._on_device].to("cpu")
-                module.to(self.device)
-                self._on_device = name
-            return module
+            return self._placed(name, module)
 
-    def loaded(self) -> tuple[str, ...]:
-        return tuple(self._modules)
+    def unet(self, outputs: Iterable[str]) -> nn.Module:
+        """The CoDi UNet holding (at least) the sub-UNets these outputs run on, and no others unread."""
+        needed = frozenset(UNET_FOR[m] if m in UNET_FOR else m for m in outputs)
+        with self._lock:
+            module = self._modules.get("unet")
+            if module is None or not needed <= self._unet_parts:
+                parts = self._unet_parts | needed
+                spec = self._spec("unet")
+                config = dict(spec.config)
+                available = {sub for sub, key in _UNET_CONFIG_KEY.items() if config.get(key) is not None}
+                if not parts <= available:
+                    missing = ", ".join(sorted(parts - available))
+                    raise ModelLoadError(f"{self.folder}: this model has no {missing} (it cannot make that output)")
+                for sub, key in _UNET_CONFIG_KEY.items():
+                    if sub not in parts:
+                        config[key] = None
+                module = self._load("unet", ComponentSpec(spec.type, config, spec.file, spec.shards), parts)
+                self._modules["unet"] = module
+                self._unet_parts = parts
+            return self._placed("unet", module)
 
     def release(self, name: str) -> None:
         with self._lock:
             self._modules.pop(name, None)
+            if name == "unet":
+                self._unet_parts = frozenset()
             if self._on_device == name:
                 self._on_device = None
 
-    def _load(self, name: str) -> nn.Module:
+    def _spec(self, name: str) -> ComponentSpec:
         try:
-            spec = self.config.components[name]
+            return self.config.components[name]
         except KeyError:
             raise ModelLoadError(f"{self.folder}: model has no {name!r} component") from None
+
+    def _placed(self, name: str, module: nn.Module) -> nn.Module:
+        if self.offload and name != self._on_device:
+            if self._on_device is not None and self._on_device in self._modules:
+                self._modules[self._on_device].to("cpu")
+            module.to(self.device)
+            self._on_device = name
+        return module
+
+    def _read(self, file: str) -> dict[str, torch.Tensor]:
+        path = self.folder / file
+        try:
+            return load_file(str(path))
+        except FileNotFoundError:
+            raise ModelLoadError(f"{path}: weight file missing") from None
+        except (SafetensorError, OSError) as exc:
+            raise ModelLoadError(f"{path}: unreadable weights ({exc})") from exc
+
+    def _load(self, name: str, spec: ComponentSpec, parts: frozenset[str] | None = None) -> nn.Module:
         module = components.build(spec.type, spec.config)
-        if spec.file:
-            path = self.folder / spec.file
-            try:
-                state = load_file(str(path))
-            except FileNotFoundError:
-                raise ModelLoadError(f"{path}: weight file missing") from None
-            except (SafetensorError, OSError) as exc:
-                raise ModelLoadError(f"{path}: unreadable weights ({exc})") from exc
+        state: dict[str, torch.Tensor] = {}
+        if spec.shards:
+            for file in spec.shards:
+                if parts is None or Path(file).stem in parts:
+                    state.update(self._read(file))
+        elif spec.file:
+            state = self._read(spec.file)
+            if parts is not None:
+                state = {k: v for k, v in state.items() if k.split(".", 1)[0] in parts}
+        if spec.file or spec.shards:
             missing, unexpected = module.load_state_dict(state, strict=False)
-            missing = [k for k in missing if not _is_derived_buffer(module, k)]
+            buffers = {n for n, _ in module.named_buffers()}
+            missing = [k for k in missing if k not in buffers]  # buffers are rebuilt from config
             if missing or unexpected:
+                where = self.folder / (spec.file or ", ".join(spec.shards))
                 raise ModelLoadError(
-                    f"{path}: weights do not fit the {name} config: "
+                    f"{where}: weights do not fit the {name} config: "
                     f"{len(missing)} missing (e.g. {missing[:3]}), {len(unexpected)} unexpected (e.g. {unexpected[:3]})"
                 )
         dtype = torch.float32 if name in _FLOAT32_COMPONENTS else self.dtype
@@ -113,10 +161,3 @@ class CodiModel:
         module.eval()
         module.requires_grad_(False)
         return module
-
-
-def _is_derived_buffer(module: nn.Module, key: str) -> bool:
-    """Non-persistent buffers are rebuilt from config and never stored."""
-    owner_name, _, buffer_name = key.rpartition(".")
-    owner = module.get_submodule(owner_name) if owner_name else module
-    return buffer_name in getattr(owner, "_non_persistent_buffers_set", set())

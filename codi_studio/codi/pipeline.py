@@ -26,10 +26,6 @@ from codi_studio.service.requests import CancelToken
 # step, total, previews (modality -> media value) for the first sample
 PreviewCallback = Callable[[int, int, Mapping[Modality, MediaValue]], None]
 
-# the UNet sub-network each output modality runs on
-UNET_FOR = {Modality.IMAGE: "image", Modality.VIDEO: "image", Modality.TEXT: "text", Modality.AUDIO: "audio"}
-
-
 @dataclass(frozen=True)
 class PipelineOutput:
     samples: list[dict[Modality, MediaValue]]
@@ -97,7 +93,7 @@ class CodiPipeline:
         generator = torch.Generator(device="cpu").manual_seed(int(seed))
         noise = {m.value: torch.randn(self.io.latent_shape(m, n_samples), generator=generator)
                  .to(self.model.device, self.model.dtype) for m in outputs}
-        unet = self.model.component("unet")
+        unet = self.model.unet(m.value for m in outputs)
         mode = joint_mode or self.model.config.joint_mode
         do_cfg = guidance != 1.0
         if not do_cfg:

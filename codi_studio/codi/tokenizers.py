@@ -19,10 +19,14 @@ UNK, PAD = "[UNK]", "[PAD]"
 
 def build_word_tokenizer(words: Iterable[str], folder: Path, *, bos: str, eos: str,
                          pad: str | None = None, lowercase: bool = True) -> Path:
-    """Write a word-level tokenizer over `words`; ids: UNK, (PAD), words..., BOS, EOS (last)."""
-    vocab: dict[str, int] = {UNK: 0}
+    """Write a word-level tokenizer over `words`; ids: (PAD), UNK, words..., BOS, EOS (last).
+
+    PAD, when given, is id 0 as BERT's (the Optimus encoder masks id 0).
+    """
+    vocab: dict[str, int] = {}
     if pad is not None and pad not in (bos, eos):
-        vocab[pad] = len(vocab)
+        vocab[pad] = 0
+    vocab[UNK] = len(vocab)
     for w in sorted({w.lower() if lowercase else w for w in words}):
         vocab.setdefault(w, len(vocab))
     vocab[bos] = len(vocab)
