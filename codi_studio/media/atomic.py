@@ -22,7 +22,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     if not folder.is_dir():
         raise MediaError(target, f"folder {folder} does not exist")
     # keep the real suffix so encoders that look at the name pick the right format
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=folder)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=folder)
+    except OSError as exc:
+        raise MediaError(target, f"cannot create a file in {folder}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -210,3 +210,24 @@ def test_readers_refuse_the_wrong_modality(make: Maker) -> None:
     video_only = make.av_video("silent.mp4", 4)
     assert_refused(video_only, read_audio, "no audio stream")
     assert isinstance(read_image(png), Image)
+
+
+def test_writing_into_a_missing_folder_names_it(make: Maker) -> None:
+    from codi_studio.media import write_media
+
+    target = make.path("no/such/folder/out.wav")
+    with pytest.raises(MediaError, match="does not exist") as caught:
+        write_media(target, Audio(sine(0.1, 8000), 8000))
+    assert caught.value.path == str(target)
+
+
+def test_a_failed_write_keeps_the_old_file(make: Maker) -> None:
+    from codi_studio.media import write_mp4
+
+    target = make.av_video("keep.mp4", 3)
+    before = target.read_bytes()
+    bad = Video(np.zeros((2, 16, 16, 3), np.uint8), 2.0, Audio(np.zeros((100, 9), np.float32), 16000))
+    with pytest.raises(MediaError):
+        write_mp4(target, bad)
+    assert target.read_bytes() == before
+    assert [p.name for p in make.folder.iterdir()] == ["keep.mp4"]  # no temp file left behind
