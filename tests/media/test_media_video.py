@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from fractions import Fraction
 
 import av
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from media_makers import Maker, frame_level, level_index, sine
 
-from codi_studio.media import Audio, MediaError, Video, read_media, read_video, write_media, write_mp4
+from codi_studio.media import Audio, MediaError, Video, probe, read_media, read_video, write_media, write_mp4
 from codi_studio.media.video import AAC_RATES
 
 
@@ -74,6 +75,31 @@ def test_variable_frame_rate_is_read_by_timestamp(make: Maker) -> None:
     assert levels(video) == [2, 2, 2, 4]
     every = read_video(path)
     assert levels(every) == list(range(len(times)))
+
+
+def test_phone_rotation_matrix_is_applied(make: Maker) -> None:
+    """A portrait phone clip: landscape pixels plus a 'turn 90 degrees clockwise' display matrix."""
+    pixels = np.zeros((48, 64, 3), np.uint8)
+    pixels[:8, :8] = (255, 0, 0)  # a red top-left corner
+    path = make.path("phone.mp4")
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for index in range(3):
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts = index
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    data = bytearray(path.read_bytes())
+    matrix = data.index(b"tkhd") + 4 + 40  # version/flags, times, track id, duration, layer, volume
+    data[matrix : matrix + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+    video = read_video(path)
+    assert (video.width, video.height) == (48, 64)  # shown upright, as portrait
+    red = np.argwhere(video.frames[0, :, :, 0] > 200)
+    assert red.min(axis=0).tolist() == [0, 40] and red.max(axis=0).tolist() == [7, 47]  # now top-right
+    info = probe(path)
+    assert (info.width, info.height) == (48, 64)
 
 
 def test_animated_gif_is_video_with_its_timing(make: Maker) -> None:
