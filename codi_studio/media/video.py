@@ -199,6 +199,8 @@ def read_video(
         check_video_size(p, stream)
         stream.thread_type = "AUTO"
         size = (int(stream.codec_context.width), int(stream.codec_context.height))
+        if n_frames is not None and n_frames * size[0] * size[1] * 3 > MAX_VIDEO_BYTES:
+            raise MediaError(p, f"{n_frames} frames of {size[0]}x{size[1]} need over {MAX_VIDEO_BYTES / 2**30:.0f} GiB")
         duration = container_duration(container, stream)
         if duration is None and (end is None or n_frames is not None):
             duration = _scan_duration(container, stream)

@@ -184,6 +184,8 @@ def test_bad_arguments_name_the_file(make: Maker) -> None:
 def test_max_duration_caps_frames(make: Maker) -> None:
     path = make.av_video("clip.mp4", 30, fps=10)
     assert read_video(path, max_duration=1.0).n_frames == 10
+    with pytest.raises(MediaError, match="GiB"):
+        read_video(path, n_frames=500_000)  # refused up front, not an out-of-memory crash
 
 
 def test_too_many_channels_leaves_no_file(make: Maker) -> None:
