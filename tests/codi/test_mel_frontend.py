@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from codi_studio.codi.autoencoders import MelConfig, MelFrontEnd
+from codi_studio.codi.autoencoders.keymaps import mel_basis_difference
 from autoencoder_fixtures import load_fixture
 
 
@@ -16,6 +17,11 @@ def reference():
 def test_filterbank_matches_librosa_slaney(reference):
     _, outputs = reference
     torch.testing.assert_close(MelFrontEnd().mel_basis, outputs["mel_basis"], atol=1e-6, rtol=1e-5)
+    # what an importer checks on an official checkpoint's audioldm.fn_STFT.mel_basis
+    assert mel_basis_difference({"audioldm.fn_STFT.mel_basis": outputs["mel_basis"]}) < 1e-6
+    assert mel_basis_difference({"audioldm.fn_STFT.mel_basis": torch.zeros(64, 513)}) > 1e-3
+    assert mel_basis_difference({"audioldm.fn_STFT.mel_basis": torch.zeros(80, 513)}) == float("inf")
+    assert mel_basis_difference({}) is None
 
 
 @pytest.mark.parametrize("case", ["long", "short"])  # cut to 102 frames / zero-padded to 102 frames

@@ -17,10 +17,13 @@ from collections.abc import Mapping
 
 import torch
 
+from codi_studio.codi.autoencoders.configs import MelConfig
+from codi_studio.codi.autoencoders.mel import slaney_mel_filterbank
+
 # Reference entries we do not store, and why. Matched against the key after its prefix.
 DERIVED_REFERENCE_ENTRIES: dict[str, str] = {
     r"fn_STFT\.stft_fn\.(forward|inverse)_basis": "STFT bases: torch.stft is used instead",
-    r"fn_STFT\.mel_basis": "mel filterbank: rebuilt from the mel config (checked on import)",
+    r"fn_STFT\.mel_basis": "mel filterbank: rebuilt from the mel config (see mel_basis_difference)",
     r"decoder\.transformer\.h\.\d+\.attn\.bias": "GPT-2 causal mask buffer",
     r"decoder\.lm_head\.weight": "tied to decoder.transformer.wte.weight",
 }
@@ -198,8 +201,22 @@ def audio_vae_state_to_reference(state: Mapping[str, torch.Tensor],
 
 
 def reference_mel_basis(state: Mapping[str, torch.Tensor]) -> torch.Tensor | None:
-    """The checkpoint's stored mel filterbank (to check against ours), if it has one."""
+    """The checkpoint's stored mel filterbank, if it has one."""
     return state.get(AUDIO_PREFIX + "fn_STFT.mel_basis")
+
+
+def mel_basis_difference(state: Mapping[str, torch.Tensor], mel_config: MelConfig | None = None) -> float | None:
+    """Largest |difference| between the checkpoint's mel filterbank and the one our front end builds
+    (None if the checkpoint has none). An importer can warn when it is not ~0: the checkpoint's
+    front end would then differ from ours."""
+    stored = reference_mel_basis(state)
+    if stored is None:
+        return None
+    c = mel_config or MelConfig()
+    ours = torch.from_numpy(slaney_mel_filterbank(c.sample_rate, c.n_fft, c.n_mels, c.fmin, c.fmax))
+    if tuple(stored.shape) != tuple(ours.shape):
+        return float("inf")
+    return float((stored.float() - ours).abs().max())
 
 
 # --------------------------------------------------------------------------- vocoder (HiFi-GAN)
