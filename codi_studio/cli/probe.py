@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-
-from codi_studio.cli import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,8 +20,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from codi_studio.media import MediaError, probe
 
-    if not args.files:
-        raise UsageError("give at least one file")
     failed = False
     for name in args.files:
         try:
@@ -34,5 +29,4 @@ def run(args: argparse.Namespace) -> int:
             line = {"path": name, "error": exc.reason}
             failed = True
         print(json.dumps(line, ensure_ascii=False), flush=True)
-    sys.stdout.flush()
     return 1 if failed else 0
