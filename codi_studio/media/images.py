@@ -108,19 +108,6 @@ def image_frame_count(path: str | os.PathLike[str]) -> int:
 
 
 @media_errors
-def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """(width, height) after EXIF orientation, from the header only."""
-    p = Path(path)
-    with _open(p) as picture:
-        width, height = picture.size
-        try:
-            orientation = picture.getexif().get(0x0112, 1)
-        except Exception:  # a broken EXIF block must not make the picture unreadable
-            orientation = 1
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-
-
-@media_errors
 def read_png_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     """The tEXt/iTXt/zTXt key-value chunks of a PNG (e.g. our "parameters")."""
     p = Path(path)
