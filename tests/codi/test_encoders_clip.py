@@ -105,6 +105,22 @@ def test_video_condition_matches_reference(encoder, fixture):
 
 
 @torch.no_grad()
+def test_uint8_image_chain_matches_reference(encoder, fixture):
+    """uint8 frames -> regularize_image (no random crop/flip) -> processor -> encoder."""
+    _, t = fixture
+    out = encoder.encode_image(preprocess_image(t["input.image_u8"].numpy(), encoder.config))
+    torch.testing.assert_close(out, t["output.image_u8"], atol=ATOL, rtol=0)
+
+
+@torch.no_grad()
+def test_uint8_video_chain_matches_reference(encoder, fixture):
+    """uint8 frames -> regularize_video (centre crop, bicubic 256) -> processor -> temporal encoder."""
+    _, t = fixture
+    out = encoder.encode_video(preprocess_video(t["input.video_u8"].numpy(), encoder.config))
+    torch.testing.assert_close(out, t["output.video_u8"], atol=ATOL, rtol=0)
+
+
+@torch.no_grad()
 def test_video_output_depends_on_temporal_layers(encoder, fixture):
     """The fixture is sensitive to the temporal blocks: silencing them moves the output far past tolerance."""
     _, t = fixture

@@ -7,7 +7,8 @@ under transformers 4.26, CoDi's pin):
 1. image: crop to a square (the reference crops at a RANDOM position and flips at
    random; we crop at the centre and never flip), PIL-bicubic resize to 512,
    ToTensor, x*2-1.  video: centre crop to a square, bicubic resize of the uint8
-   frames to 256 (torchvision on tensors: antialiased bicubic, rounded), /255*2-1.
+   frames to 256 (torchvision 0.13.1 on tensors, the reference's pin: NOT
+   antialiased, clamped and rounded back to uint8), /255*2-1.
 2. encode_vision_noproj: (x+1)/2 -> the CLIP image processor, which multiplies by
    255 and TRUNCATES to uint8, PIL-bicubic resizes the shortest edge to S (the
    long edge to int(S*long/short)), centre-crops SxS, divides by 255 and
@@ -98,7 +99,7 @@ def preprocess_video(frames: np.ndarray, config: ClipEncoderConfig,
     batch = _centre_square(_as_batch(frames, 4, "preprocess_video"))
     b, f = batch.shape[:2]
     t = torch.from_numpy(np.ascontiguousarray(batch)).reshape(b * f, *batch.shape[2:]).permute(0, 3, 1, 2).float()
-    t = F.interpolate(t, size=(working_size, working_size), mode="bicubic", align_corners=False, antialias=True)
+    t = F.interpolate(t, size=(working_size, working_size), mode="bicubic", align_corners=False, antialias=False)
     t = t.clamp(0, 255).round() / 255.0 * 2.0 - 1.0
     signed = t.view(b, f, 3, working_size, working_size).permute(0, 2, 1, 3, 4)
     return pixels_from_signed(signed, config)
