@@ -153,7 +153,12 @@ def test_configs_round_trip_through_json_and_reject_bad_fields() -> None:
 
 
 def test_gradient_checkpointing_gives_the_same_gradients() -> None:
-    config = CodiUNetConfig.tiny(context_dim=32, text_channels=16)
+    one_level = dict(model_channels=64, context_dim=32, channel_mult=(1,), num_res_blocks=(1,), with_attention=(True,),
+                     num_heads=2, connector_channel_mult=(1,), connector_res_blocks=(1,), with_connector=(True,),
+                     connector_output_channels=32)
+    config = CodiUNetConfig(image=UNet2DConfig(video=True, **one_level), audio=None,
+                            text=UNet0DConfig(input_channels=16, output_channels=16, second_dim=(2,),
+                                              connector_second_dim=(2,), **one_level))
     torch.manual_seed(0)
     model = CodiUNet(config).train()
     for p in model.parameters():  # zero-initialised output layers would hide most gradients

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, TypeVar
 
-JointMode = Literal["reference", "cross"]
 JOINT_MODES: tuple[str, ...] = ("reference", "cross")
 
 # GroupNorm in every block uses this many groups (as the reference's `normalization`).
@@ -107,8 +106,6 @@ class UNet2DConfig(_ConfigDict):
     video_heads: int = 8
     gradient_checkpointing: bool = False
 
-    kind: ClassVar[str] = "unet2d"
-
     def __post_init__(self) -> None:
         owner = type(self).__name__
         _check_levels(owner, len(self.channel_mult), num_res_blocks=self.num_res_blocks,
@@ -175,8 +172,6 @@ class UNet0DConfig(_ConfigDict):
     with_connector: tuple[bool, ...] = (True, True, True, False)
     connector_output_channels: int = 1280
     gradient_checkpointing: bool = False
-
-    kind: ClassVar[str] = "unet0d"
 
     def __post_init__(self) -> None:
         owner = type(self).__name__

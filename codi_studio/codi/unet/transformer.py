@@ -89,7 +89,6 @@ class SpatialTransformer(nn.Module, ConditionedLayer):
         self.proj_out = zero_init(PointwiseLinear(inner, channels))
 
     def forward(self, x: Tensor, inputs: LayerInputs) -> Tensor:
-        n, c = x.shape[:2]
         tokens = self.proj_in(self.norm(x).flatten(2).transpose(1, 2))
         for block in self.transformer_blocks:
             tokens = block(tokens, inputs.context)
