@@ -136,14 +136,20 @@ def test_hifigan_key_map_round_trip(tiny_hifigan):
     assert set(back) == set(reference)
 
 
-def test_weight_norm_folding_matches_torch(tiny_hifigan):
-    vocoder, reference, inputs, outputs = tiny_hifigan
-    conv = torch.nn.utils.weight_norm(torch.nn.Conv1d(8, 16, 7))
-    folded = fold_weight_norm({"c.weight_g": conv.weight_g.detach(), "c.weight_v": conv.weight_v.detach(),
-                               "c.bias": conv.bias.detach()})
-    torch.nn.utils.remove_weight_norm(conv)
+def test_weight_norm_folding_matches_torch():
+    conv = torch.nn.utils.parametrizations.weight_norm(torch.nn.Conv1d(8, 16, 7))
+    state = {"c." + k: v.detach() for k, v in conv.state_dict().items()}
+    assert "c.parametrizations.weight.original0" in state
+    folded = fold_weight_norm(state)
+    torch.nn.utils.parametrize.remove_parametrizations(conv, "weight")
     torch.testing.assert_close(folded["c.weight"], conv.weight.detach())
     assert set(folded) == {"c.weight", "c.bias"}
+    # the older weight_g / weight_v layout folds the same way
+    old_layout = {"c.weight_g": state["c.parametrizations.weight.original0"],
+                  "c.weight_v": state["c.parametrizations.weight.original1"], "c.bias": state["c.bias"]}
+    torch.testing.assert_close(fold_weight_norm(old_layout)["c.weight"], conv.weight.detach())
+    with pytest.raises(KeyError, match="no matching"):
+        fold_weight_norm({"c.weight_g": state["c.parametrizations.weight.original0"]})
 
 
 def test_griffin_lim_is_parameter_free_and_recovers_a_tone():

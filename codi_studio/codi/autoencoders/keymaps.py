@@ -245,16 +245,25 @@ def vocoder_key_to_reference(name: str) -> str | None:
     return VOCODER_PREFIX + name
 
 
+_WEIGHT_NORM_PAIRS = ((".weight_g", ".weight_v"),  # torch.nn.utils.weight_norm
+                      (".parametrizations.weight.original0", ".parametrizations.weight.original1"))  # parametrize
+
+
 def fold_weight_norm(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Replace `X.weight_g` / `X.weight_v` pairs by `X.weight` = g * v / ||v|| (norm over all dims but 0),
-    as torch.nn.utils.remove_weight_norm does, for checkpoints saved before weight norm was removed."""
-    out = {k: v for k, v in state.items() if not k.endswith((".weight_g", ".weight_v"))}
+    """Replace weight-normed (g, v) pairs by `X.weight` = g * v / ||v|| (norm over all dims but 0), as
+    remove_weight_norm does, for checkpoints saved before weight norm was removed. Both torch layouts
+    (`weight_g`/`weight_v` and `parametrizations.weight.original0/1`) are understood."""
+    suffixes = tuple(s for pair in _WEIGHT_NORM_PAIRS for s in pair)
+    out = {k: v for k, v in state.items() if not k.endswith(suffixes)}
     for key in state:
-        if key.endswith(".weight_g"):
-            base = key[: -len("_g")]
-            g, v = state[key], state[base + "_v"]
-            norm = v.flatten(1).norm(dim=1).reshape(-1, *([1] * (v.ndim - 1)))
-            out[base] = g * v / norm
+        for g_suffix, v_suffix in _WEIGHT_NORM_PAIRS:
+            if key.endswith(g_suffix):
+                base = key[: -len(g_suffix)]
+                if base + v_suffix not in state:
+                    raise KeyError(f"{key!r} has no matching {base + v_suffix!r}")
+                g, v = state[key], state[base + v_suffix]
+                norm = v.flatten(1).norm(dim=1).reshape(-1, *([1] * (v.ndim - 1)))
+                out[base + ".weight"] = g * v / norm
     return out
 
 
