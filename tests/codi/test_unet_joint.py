@@ -8,7 +8,7 @@ import pytest
 import torch
 from unet_fixtures import codi_unets_model
 
-from codi_studio.codi.unet import (CodiUNet, CodiUNetConfig, ConfigError, UNet0DConfig, UNet2DConfig,
+from codi_studio.codi.unet import (CodiUNet, CodiUNetConfig, ConfigError, UNet0DConfig, UNet2D, UNet2DConfig,
                                    mix_conditions)
 
 
@@ -129,8 +129,17 @@ def test_bad_inputs_get_clear_errors(codi: tuple) -> None:
         model({"smell": inputs["x_image"]}, t, ctx)
     with pytest.raises(ValueError, match="joint_mode 'both'"):
         model({"image": inputs["x_image"]}, t, ctx, joint_mode="both")
+    with pytest.raises(ValueError, match="expects 8 latent channels"):
+        model({"audio": inputs["x_image"]}, t, ctx)
+    with pytest.raises(ValueError, match="expects \\(B, 16\\) text latents"):
+        model({"text": inputs["x_text"][:, :8]}, t, ctx)
     with pytest.raises(ValueError, match="batch sizes differ"):
         model({"image": inputs["x_image"][:1]}, t, ctx)
+    two_levels = UNet2D(UNet2DConfig(model_channels=32, context_dim=32, channel_mult=(1, 1), num_res_blocks=(1, 1),
+                                     with_attention=(False, False), with_connector=(False, False), num_heads=2,
+                                     connector_channel_mult=(), connector_res_blocks=()))
+    with pytest.raises(ValueError, match="multiples of 2"):
+        two_levels(torch.zeros(1, 4, 7, 8), torch.tensor(1), ctx[:1])
     image_only = CodiUNet(CodiUNetConfig(text=None, audio=None, image=UNet2DConfig(
         model_channels=64, channel_mult=(1,), num_res_blocks=(1,), with_attention=(True,), with_connector=(True,),
         connector_channel_mult=(1,), connector_res_blocks=(1,), context_dim=32, num_heads=2)))

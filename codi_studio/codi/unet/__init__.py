@@ -29,6 +29,21 @@ Training: ``CodiUNetConfig(..., gradient_checkpointing=True)`` per sub-net, or
 ``CodiUNet.set_gradient_checkpointing(True)``; active only in ``.train()`` mode with grad.
 Single sub-nets: ``net(x, timesteps, context, environment=None)``,
 ``net.embed_time``, ``net.encode_environment``, ``net.denoise``.
+
+Loading the official nets::
+
+    unet = CodiUNet(CodiUNetConfig.official())          # joint_mode "reference"
+    unet.load_state_dict(unet_state_dict_from_reference(torch.load(path, weights_only=True)), strict=False)
+
+Behaviour of the released code kept on purpose (the official weights were trained with it):
+- ``middle_self_skip`` (config, default True): in the joint forward the first decoder block
+  is fed the middle block's output twice instead of the last encoder skip (the released
+  code's skip list aliases its running activations). Models trained here may turn it off.
+- the video layers' attention norm runs over the frame axis (see ``temporal``).
+- "reference" joint mode: each output attends only to its own environment vector, so the
+  outputs of a joint call do not influence each other.
+Differences: sub-nets are independent (the reference needs all three for joint calls and
+zips their block lists); image/video frames run as (B*F, C, H, W) internally.
 """
 
 from .codi import CodiUNet, mix_conditions, reference_forward

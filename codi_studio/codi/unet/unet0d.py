@@ -95,8 +95,9 @@ class UNet0D(SubUNet):
                                  zero_init(MultiDimLinear(shape, (config.output_channels,))))
 
     def _enter(self, x: Tensor) -> tuple[Tensor, int | None]:
-        if x.ndim != 2:
-            raise ValueError(f"UNet0D expects (B, C) text latents, got shape {tuple(x.shape)}")
+        if x.ndim != 2 or x.shape[1] != self.config.input_channels:
+            raise ValueError(f"UNet0D expects (B, {self.config.input_channels}) text latents, "
+                             f"got shape {tuple(x.shape)}")
         return x, None
 
     def _leave(self, h: Tensor, frames: int | None) -> Tensor:

@@ -97,18 +97,24 @@ class UNet2D(SubUNet):
                                  zero_init(nn.Conv2d(mc, config.output_channels, 3, padding=1)))
 
     def _enter(self, x: Tensor) -> tuple[Tensor, int | None]:
+        if x.ndim not in (4, 5):
+            raise ValueError(f"UNet2D expects (B, C, H, W) or (B, C, F, H, W) latents, got shape {tuple(x.shape)}")
+        if x.shape[1] != self.config.input_channels:
+            raise ValueError(f"UNet2D expects {self.config.input_channels} latent channels, got shape {tuple(x.shape)}")
+        factor = 2 ** (max(len(self.config.channel_mult), len(self.config.connector_channel_mult)) - 1)
+        if x.shape[-1] % factor or x.shape[-2] % factor:
+            raise ValueError(f"UNet2D latent height and width must be multiples of {factor} "
+                             f"(it halves them {factor.bit_length() - 1} times), got shape {tuple(x.shape)}")
         if x.ndim == 4:
             return x, None
-        if x.ndim == 5:
-            b, c, f, h, w = x.shape
-            return x.transpose(1, 2).reshape(b * f, c, h, w), f
-        raise ValueError(f"UNet2D expects (B, C, H, W) or (B, C, F, H, W) latents, got shape {tuple(x.shape)}")
+        b, c, f, h, w = x.shape
+        return x.transpose(1, 2).reshape(b * f, c, h, w), f
 
     def _leave(self, h: Tensor, frames: int | None) -> Tensor:
         if frames is None:
             return h
         n, c, height, width = h.shape
-        return h.view(n // frames, frames, c, height, width).transpose(1, 2)
+        return h.view(n // frames, frames, c, height, width).transpose(1, 2).contiguous()
 
     def _pool(self, h: Tensor, frames: int | None) -> Tensor:
         pooled = h.flatten(2).mean(dim=2)
