@@ -96,6 +96,15 @@ def test_bfloat16_encoder_runs():
     assert out.shape == (1, 1, 32) and out.dtype == torch.bfloat16
 
 
+@torch.no_grad()
+def test_toy_config_geometry_runs():
+    enc = ClapEncoder(ClapEncoderConfig.toy()).eval()
+    assert enc.frontend(torch.zeros(2, 16000)).shape == (2, 101, 32)
+    out = enc.encode_audio(torch.randn(2, 12000))
+    assert out.shape == (2, 1, 32)
+    torch.testing.assert_close(out.norm(dim=-1), torch.ones(2, 1))
+
+
 def test_fit_length_crops_and_repeat_pads():
     wave = torch.arange(1.0, 4.0)
     assert fit_length(wave, 8).tolist() == [1, 2, 3, 1, 2, 3, 0, 0]

@@ -127,6 +127,12 @@ class ClapEncoderConfig:
         """The reference front-end and spectrogram geometry (10 s, 64 mels, 256x256) with a toy Swin."""
         return cls(embed_dim=8, depths=(2, 2), num_heads=(1, 2), num_classes=8, joint_embed_dim=32)
 
+    @classmethod
+    def toy(cls) -> "ClapEncoderConfig":
+        """tiny() on 1 s clips, 32 mels, a 64x64 spectrogram image: ~12x faster, for toy-world training."""
+        return cls(clip_samples=48000, mel_bins=32, spec_size=64, embed_dim=8, depths=(2, 2), num_heads=(1, 2),
+                   num_classes=8, joint_embed_dim=32)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
