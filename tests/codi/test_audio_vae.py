@@ -170,7 +170,7 @@ def test_griffin_lim_is_parameter_free_and_recovers_a_tone():
     torch.testing.assert_close(vocoder.vocode(mel), wave)  # fixed seed: deterministic
 
 
-def test_audio_vae_vocodes_through_an_attached_vocoder(tiny_audio_vae):
+def test_audio_vae_vocodes_through_an_attached_vocoder():
     vae = AudioVAE(AudioVAEConfig.tiny())
     with pytest.raises(RuntimeError, match="no vocoder"):
         vae.vocode(torch.zeros(1, 1, 8, 64))
