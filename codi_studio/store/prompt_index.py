@@ -30,8 +30,10 @@ def remove_from_prompt_index(s: Session, generation_ids: Sequence[int]) -> None:
 
 
 def fts_query(words: str) -> str:
-    """User words -> an FTS5 query: every word must appear (as a prefix); no FTS syntax leaks through."""
-    return " ".join(f'"{token}"*' for token in re.findall(r"\w+", words, flags=re.UNICODE))
+    """User words -> an FTS5 query: every word must appear, the last one as a prefix (search as you type).
 
+    Each word is quoted, so no FTS syntax (AND, NEAR, quotes, parentheses) leaks through.
+    """
+    tokens = re.findall(r"\w+", words, flags=re.UNICODE)
+    return " ".join(f'"{t}"' for t in tokens[:-1]) + (f' "{tokens[-1]}"*' if tokens else "")
 
-MATCHING_GENERATIONS = "SELECT rowid FROM generations_fts WHERE generations_fts MATCH :q"

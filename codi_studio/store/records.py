@@ -17,10 +17,13 @@ MODALITIES: tuple[str, ...] = tuple(m.value for m in Modality)
 TRACK_ROLES: tuple[str, ...] = ("condition", "output")
 JOB_STATES: tuple[str, ...] = ("queued", "running", "done", "failed", "cancelled")
 ORIGINS: tuple[str, ...] = ("import", "generation", "input", "value")
+_MODALITY_SET = frozenset(MODALITIES)
 
 
 def modality_name(value: Modality | str) -> str:
     """'image' for Modality.IMAGE or ' Image '; a clear ValueError otherwise."""
+    if type(value) is str and value in _MODALITY_SET:  # the common case, on every record read
+        return value
     return Modality.parse(value.value if isinstance(value, Modality) else str(value)).value
 
 

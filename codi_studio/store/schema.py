@@ -180,6 +180,8 @@ class PreviewRow(Base):
 def version_is_live():  # type: ignore[no-untyped-def]
     """SQL condition: neither the version nor its asset is (soft-)deleted."""
     from sqlalchemy import and_, exists
+    from sqlalchemy.orm import aliased
 
-    deleted_asset = exists().where(AssetRow.id == VersionRow.asset_id, AssetRow.deleted_at.is_not(None))
+    asset = aliased(AssetRow)  # the outer query may join assets itself
+    deleted_asset = exists().where(asset.id == VersionRow.asset_id, asset.deleted_at.is_not(None)).correlate(VersionRow)
     return and_(VersionRow.deleted_at.is_(None), ~deleted_asset)

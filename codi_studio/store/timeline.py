@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from codi_studio.store.base import ProjectBase
 from codi_studio.store.blobs import utcnow
 from codi_studio.store.convert import clip_record, track_record
+from codi_studio.store.queries import clip_records
 from codi_studio.store.errors import InvalidOperationError, NotFoundError
 from codi_studio.store.records import TRACK_ROLES, ClipRecord, TrackRecord, modality_name
 from codi_studio.store.schema import AssetRow, ClipRow, TrackRow, VersionRow
@@ -16,8 +19,12 @@ STILL_DURATION = 5.0  # seconds a still (image, text, empty output) gets when pl
 TIME_SLACK = 1e-6  # float seconds: tolerate rounding when checking trims against the source length
 
 
+@lru_cache(maxsize=None)
 def shown_version_expr():  # type: ignore[no-untyped-def]
-    """SQL for the version a clip shows: its picked version if live, else its asset's latest live one."""
+    """SQL for the version a clip shows: its picked version if live, else its asset's latest live one.
+
+    Built once: constructing the statement costs more than SQLite running it.
+    """
     picked = aliased(VersionRow)
     latest = aliased(VersionRow)
     picked_live = (
@@ -33,6 +40,12 @@ def shown_version_expr():  # type: ignore[no-untyped-def]
         .scalar_subquery()
     )
     return func.coalesce(picked_live, latest_live)
+
+
+@lru_cache(maxsize=None)
+def clip_select():  # type: ignore[no-untyped-def]
+    """Clip columns plus `shown`, the version the clip shows."""
+    return select(*ClipRow.__table__.columns, shown_version_expr().label("shown"))
 
 
 class TimelineOps(ProjectBase):
@@ -87,14 +100,11 @@ class TimelineOps(ProjectBase):
         """Every track in order with its live clips by start, each with the version it shows."""
         with self._read() as s:
             tracks = s.scalars(select(TrackRow).order_by(TrackRow.position, TrackRow.id)).all()
-            rows = s.execute(
-                select(ClipRow, shown_version_expr())
-                .where(ClipRow.deleted_at.is_(None))
-                .order_by(ClipRow.track_id, ClipRow.start, ClipRow.id)
-            ).all()
+            clips = clip_records(s, clip_select().where(ClipRow.deleted_at.is_(None))
+                                 .order_by(ClipRow.track_id, ClipRow.start, ClipRow.id))
             by_track: dict[int, list[ClipRecord]] = {t.id: [] for t in tracks}
-            for clip, shown in rows:
-                by_track[clip.track_id].append(clip_record(clip, shown))
+            for clip in clips:
+                by_track[clip.track_id].append(clip)
             return [track_record(t, tuple(by_track[t.id])) for t in tracks]
 
     # --- clips ---------------------------------------------------------------------------------
@@ -238,10 +248,10 @@ class TimelineOps(ProjectBase):
 
     def clip(self, clip_id: int) -> ClipRecord:
         with self._read() as s:
-            row = s.get(ClipRow, clip_id)
-            if row is None:
+            found = clip_records(s, clip_select().where(ClipRow.id == clip_id))
+            if not found:
                 raise NotFoundError(self.path, f"no clip {clip_id}")
-            return clip_record(row, self._shown(s, row))
+            return found[0]
 
     # --- helpers shared with the other operation groups ------------------------------------------
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from sqlalchemy import delete, exists, func, or_, select, text, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from codi_studio.media.values import Audio, MediaError, MediaValue, Video
@@ -27,7 +27,8 @@ from codi_studio.store.records import (
     PurgeReport,
     VersionRecord,
 )
-from codi_studio.store.prompt_index import MATCHING_GENERATIONS, fts_query, remove_from_prompt_index
+from codi_studio.store.prompt_index import fts_query, remove_from_prompt_index
+from codi_studio.store.queries import prompt_matches_newest_first, version_records, version_select
 from codi_studio.store.schema import (
     AssetRow,
     BlobRow,
@@ -105,10 +106,10 @@ class VersionOps(TimelineOps):
     def version(self, version_id: int) -> VersionRecord:
         """A version by id (deleted ones too: lineage must stay readable)."""
         with self._read() as s:
-            row = s.scalars(select(VersionRow).where(VersionRow.id == version_id).options(*VERSION_LOAD)).first()
-            if row is None:
+            found = version_records(s, version_select().where(VersionRow.id == version_id))
+            if not found:
                 raise NotFoundError(self.path, f"no version {version_id}")
-            return version_record(row)
+            return found[0]
 
     def versions(
         self, *, asset_id: int | None = None, clip_id: int | None = None, include_deleted: bool = False
@@ -122,11 +123,10 @@ class VersionOps(TimelineOps):
                 asset_id = clip.asset_id
             if asset_id is None:
                 raise InvalidOperationError(self.path, "versions() needs an asset_id or a clip_id")
-            query = select(VersionRow).where(VersionRow.asset_id == asset_id)
+            query = version_select().where(VersionRow.asset_id == asset_id)
             if not include_deleted:
                 query = query.where(VersionRow.deleted_at.is_(None))
-            rows = s.scalars(query.order_by(VersionRow.number).options(*VERSION_LOAD)).all()
-            return [version_record(r) for r in rows]
+            return version_records(s, query.order_by(VersionRow.number))
 
     def asset(self, asset_id: int) -> AssetRecord:
         with self._read() as s:
@@ -370,42 +370,50 @@ class VersionOps(TimelineOps):
         include_deleted: bool = False,
         limit: int = 100,
     ) -> list[VersionRecord]:
-        """Versions matching every given filter, newest first.
+        """Versions matching every given filter, newest first, at most `limit`.
 
-        `prompt` matches words of the generation's text inputs (each word as a
-        prefix, any order, case-insensitive); `model` matches the model id or hash.
+        `prompt` matches words of the generation's text inputs (any order,
+        case-insensitive, the last word as a prefix); `model` matches the
+        model id or hash.
         """
+        filters = []
+        if modality is not None:
+            filters.append(VersionRow.modality == self._modality(modality))
+        if seed is not None or model is not None:
+            gens = select(GenerationRow.id)
+            if seed is not None:
+                gens = gens.where(GenerationRow.seed == seed)
+            if model is not None:
+                gens = gens.where(or_(GenerationRow.model_id == model, GenerationRow.model_hash == model))
+            filters.append(VersionRow.generation_id.in_(gens))
+        if not include_deleted:
+            filters.append(version_is_live())
+        newest_first = VersionRow.id.desc()
         with self._read() as s:
-            query = select(VersionRow)
-            if prompt is not None and prompt.strip():
-                fts = fts_query(prompt)
-                if not fts:
-                    return []
-                matching = text(MATCHING_GENERATIONS).bindparams(q=fts)
-                query = query.where(VersionRow.generation_id.in_(matching))
-            if modality is not None:
-                query = query.where(VersionRow.modality == self._modality(modality))
-            if seed is not None or model is not None:
-                gens = select(GenerationRow.id)
-                if seed is not None:
-                    gens = gens.where(GenerationRow.seed == seed)
-                if model is not None:
-                    gens = gens.where(or_(GenerationRow.model_id == model, GenerationRow.model_hash == model))
-                query = query.where(VersionRow.generation_id.in_(gens))
-            if not include_deleted:
-                query = query.where(version_is_live())
-            rows = s.scalars(query.order_by(VersionRow.id.desc()).limit(limit).options(*VERSION_LOAD)).all()
-            return [version_record(r) for r in rows]
+            if prompt is None or not prompt.strip():
+                return version_records(s, version_select().where(*filters).order_by(newest_first).limit(limit))
+            fts = fts_query(prompt)
+            if not fts:
+                return []
+            found: list[VersionRecord] = []
+            # generation ids grow with time and a generation's versions are made with it, so walking
+            # matching generations newest first yields versions newest first
+            for generation_ids in prompt_matches_newest_first(s, fts, page=max(2 * limit, 64)):
+                query = version_select().where(VersionRow.generation_id.in_(generation_ids), *filters)
+                found += version_records(s, query.order_by(newest_first).limit(limit - len(found)))
+                if len(found) >= limit:
+                    break
+            return found
 
     def history(self, limit: int | None = None, include_deleted: bool = False) -> list[VersionRecord]:
         """Every version, newest first, with its recipe."""
         with self._read() as s:
-            query = select(VersionRow).order_by(VersionRow.id.desc()).options(*VERSION_LOAD)
+            query = version_select().order_by(VersionRow.id.desc())
             if not include_deleted:
                 query = query.where(version_is_live())
             if limit is not None:
                 query = query.limit(limit)
-            return [version_record(r) for r in s.scalars(query).all()]
+            return version_records(s, query)
 
     def lineage(self, version_id: int) -> LineageNode:
         """A version with the versions it was made from, recursively back to imports."""

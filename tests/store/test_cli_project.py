@@ -67,7 +67,7 @@ def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "not a zip file" in capsys.readouterr().err
 
 
-def test_cli_as_a_process_while_the_project_is_open(tmp_path: Path) -> None:
+def test_cli_as_a_process_while_the_project_is_open(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "busy.codi"
     with Project.create(path) as project:
         project.add_track("audio")
@@ -75,6 +75,5 @@ def test_cli_as_a_process_while_the_project_is_open(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=120)
         assert info.returncode == 0, info.stderr
         assert json.loads(info.stdout)["tracks"] == 1  # reads while the studio holds it
-        purge = subprocess.run([sys.executable, "-m", "codi_studio", "project", "purge", str(path)],
-                               capture_output=True, text=True, timeout=120)
-    assert purge.returncode == 1 and "project is open elsewhere" in purge.stderr
+        assert main(["project", "purge", str(path)]) == 1  # writing needs the lock
+        assert "project is open elsewhere" in capsys.readouterr().err

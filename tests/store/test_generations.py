@@ -95,7 +95,7 @@ def test_search_by_prompt_modality_seed_model(project: Project) -> None:
     ids = lambda records: [v.id for v in records]  # noqa: E731
     assert ids(project.search_versions("ball")) == [blue.versions[0].id, red.versions[0].id]
     assert ids(project.search_versions("RED")) == [song.versions[0].id, red.versions[0].id]
-    assert ids(project.search_versions("red gra")) == [red.versions[0].id]  # every word, as a prefix
+    assert ids(project.search_versions("red gra")) == [red.versions[0].id]  # every word, the last as a prefix
     assert ids(project.search_versions("red", modality="audio")) == [song.versions[0].id]
     assert ids(project.search_versions(seed=1)) == [song.versions[0].id, red.versions[0].id]
     assert ids(project.search_versions(model="big-v2")) == [blue.versions[0].id]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect as sa_inspect, create_engine
 
+from codi_studio.media import Text
 from codi_studio.store import (
     DamagedProjectError,
     NewerSchemaError,
@@ -114,9 +115,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_damaged_file_gives_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "hurt.codi"
     with Project.create(path) as project:
-        track = project.add_track("text")
-        for i in range(200):
-            project.place_clip(track.id, i, 1.0, text="x" * 500)
+        project.add_value(Text("lorem ipsum " * 20_000), "long text")  # a few dozen pages of data
     data = bytearray(path.read_bytes())
     page = 4096
     for offset in range(2 * page, len(data), page):  # scribble over every page after the schema
