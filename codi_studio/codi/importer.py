@@ -179,8 +179,9 @@ def convert_release(state: Mapping[str, torch.Tensor], config: ModelConfig) -> t
             own = {k: v for k, v in own.items() if not k.startswith("audioldm.vocoder.")}
         if not own:
             continue
-        claimed.update(own)
-        converted[name] = convert(own)
+        unknown = _unmappable(own, convert)
+        claimed.update(k for k in own if k not in unknown)
+        converted[name] = convert({k: v for k, v in own.items() if k not in unknown})
     stray = sorted(k for k in state if k not in claimed and k not in SCHEDULE_BUFFERS)
 
     comps = dict(config.components)
@@ -206,6 +207,25 @@ def convert_release(state: Mapping[str, torch.Tensor], config: ModelConfig) -> t
         raise ImportFailed("the weights do not fit CoDi's architecture:\n  " + diff.describe())
     new_config = ModelConfig(**{**config.__dict__, "components": comps})
     return converted, new_config
+
+
+def _unmappable(own: Mapping[str, torch.Tensor], convert: StateMap) -> set[str]:
+    """Entries the key map has no name for (reported as unexpected, not as a crash)."""
+    try:
+        convert(own)
+        return set()
+    except KeyError:
+        pass
+    bad = set()
+    for key, value in own.items():
+        try:
+            convert({key: value})
+        except KeyError as exc:
+            if key in str(exc):
+                bad.add(key)
+        except Exception:  # a lone half of a pair (e.g. weight-norm g without v): not this key's fault
+            pass
+    return bad
 
 
 def _shards(name: str, state: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
