@@ -29,7 +29,7 @@ from codi_studio.toyworld.training.runner import RunContext, Stage, TrainingErro
 __all__ = ["PRESETS", "ToyRecipe", "TrainingError", "stage_names", "train"]
 
 
-def _stages(tokenizers_dir: Path) -> list[Stage]:
+def build_stages(tokenizers_dir: Path) -> list[Stage]:
     from codi_studio.toyworld.training import (
         export,
         stage_align,
@@ -94,7 +94,7 @@ def train(out: str | Path, preset: str = "toy", seed: int = 0, minutes_scale: fl
     try:
         say(f"training preset {recipe.name} seed {seed} into {out}")
         ctx = RunContext(recipe, out, seed, say)
-        run_stages(_stages(out / "tokenizers"), ctx)
+        run_stages(build_stages(out / "tokenizers"), ctx)
     finally:
         logger.removeHandler(handler)
         handler.close()

@@ -32,6 +32,7 @@ AUDIO_SECONDS = AUDIO_MEL_FRAMES / 102.4
 
 def image_vae_config(r: ToyRecipe, scaling_factor: float = 1.0) -> ImageVAEConfig:
     return ImageVAEConfig(block_out_channels=tuple(r.image_vae_channels), layers_per_block=1,
+                          latent_channels=r.image_latent_channels,
                           norm_num_groups=r.vae_norm_groups, sample_size=world.IMAGE_SIZE,
                           scaling_factor=scaling_factor)
 
@@ -76,7 +77,8 @@ def unet_config(r: ToyRecipe, tok: Tokenizers | None = None) -> CodiUNetConfig:
                                   num_res_blocks=(1, 1), with_attention=(False, True), num_heads=4,
                                   connector_channel_mult=(1, 1), connector_res_blocks=(1, 1),
                                   with_connector=(True, True), connector_output_channels=r.embed_dim)
-    image = UNet2DConfig(input_channels=4, output_channels=4, video=True, video_heads=4, **common)
+    c = r.image_latent_channels
+    image = UNet2DConfig(input_channels=c, output_channels=c, video=True, video_heads=4, **common)
     audio = UNet2DConfig(input_channels=8, output_channels=8, **common)
     text = UNet0DConfig(input_channels=r.text_latent_dim, output_channels=r.text_latent_dim, second_dim=(2, 2),
                         connector_second_dim=(2, 2), **common)

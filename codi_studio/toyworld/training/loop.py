@@ -65,4 +65,5 @@ def optimise(
             shown = " ".join(f"{k} {v:.4f}" for k, v in running.items())
             ctx.say(f"step {step + 1}/{steps} {shown} ({elapsed:.0f} s)")
             last = dict(running)
+    last["steps"] = steps
     return last, ema

@@ -18,22 +18,24 @@ class ToyRecipe:
     name: str = "toy"
     # shared conditioning space (CLIP/CLAP projection size = UNet context size)
     embed_dim: int = 64
-    # image/video-frame KL-VAE (diffusers AutoencoderKL): 64x64 -> 4x16x16
+    # image/video-frame KL-VAE (diffusers AutoencoderKL): 64x64 -> 8x8x8 (f8: the video UNet's cost is
+    # proportional to latent positions, and 8 frames of 16x16 made sampling too slow for a CPU)
     vae_norm_groups: int = 8
-    image_vae_channels: tuple[int, ...] = (16, 32, 32)
-    image_vae_steps: int = 500
+    image_vae_channels: tuple[int, ...] = (8, 16, 32, 32)
+    image_latent_channels: int = 8
+    image_vae_steps: int = 800
     image_vae_batch: int = 8
     image_vae_lr: float = 2e-3
     # audio mel VAE: (1, T, 64 mels) -> 8 x T/4 x 16
-    audio_vae_channels: tuple[int, ...] = (16, 32, 32)
-    audio_vae_steps: int = 400
+    audio_vae_channels: tuple[int, ...] = (8, 16, 32)
+    audio_vae_steps: int = 600
     audio_vae_batch: int = 8
     audio_vae_lr: float = 2e-3
     # Optimus text VAE (tiny BERT + tiny GPT-2)
     text_latent_dim: int = 32
     text_hidden: int = 64
     text_layers: int = 2
-    text_vae_steps: int = 600
+    text_vae_steps: int = 800
     text_vae_batch: int = 48
     text_vae_lr: float = 2e-3
     text_vae_beta: float = 0.05
@@ -41,20 +43,20 @@ class ToyRecipe:
     clip_hidden: int = 64
     clip_layers: int = 2
     clip_patch: int = 8
-    clip_steps: int = 500
-    clip_batch: int = 48
+    clip_steps: int = 600
+    clip_batch: int = 32
     clip_lr: float = 1e-3
     clap_hidden: int = 64
-    clap_steps: int = 400
-    clap_batch: int = 48
+    clap_steps: int = 500
+    clap_batch: int = 32
     clap_lr: float = 1e-3
     # cached, pre-encoded training set for the diffusers
     cache_per_scene: int = 16
     # diffusers
     unet_channels: int = 64
-    image_unet_steps: int = 1500
-    audio_unet_steps: int = 800
-    text_unet_steps: int = 800
+    image_unet_steps: int = 2000
+    audio_unet_steps: int = 1200
+    text_unet_steps: int = 1200
     unet_batch: int = 32
     unet_lr: float = 1e-3
     condition_dropout: float = 0.1
@@ -62,7 +64,7 @@ class ToyRecipe:
     min_snr_gamma: float = 5.0
     prediction_type: str = "v_prediction"
     # joint generation (connectors only)
-    joint_steps: int = 600
+    joint_steps: int = 800
     joint_batch: int = 16
     joint_lr: float = 1e-3
 
@@ -77,7 +79,7 @@ class ToyRecipe:
     def micro(cls) -> "ToyRecipe":
         """Two steps per stage at the smallest sizes the architecture allows: for tests."""
         steps = {f: 2 for f in cls.STEP_FIELDS}
-        return cls(name="micro", embed_dim=32, image_vae_channels=(8, 8, 8), audio_vae_channels=(8, 8, 8),
+        return cls(name="micro", embed_dim=32, image_vae_channels=(8, 8, 8, 8), audio_vae_channels=(8, 8, 8),
                    image_vae_batch=2, audio_vae_batch=2, text_latent_dim=8, text_hidden=32, text_layers=1,
                    text_vae_batch=4, clip_hidden=32, clip_layers=1, clip_batch=4, clap_hidden=32, clap_batch=4,
                    cache_per_scene=1, unet_channels=64, unet_batch=2, joint_batch=2, **steps)

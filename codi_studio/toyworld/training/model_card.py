@@ -1,0 +1,92 @@
+"""MODEL_CARD.md for a trained toy model: what it learned from, how, how long, how well."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from codi_studio.codi.config import ModelConfig
+
+STAGE_TEXT = {
+    "image_vae": "image/video-frame KL-VAE (diffusers AutoencoderKL layout), 64x64 RGB -> 8x8x8 latents",
+    "audio_vae": "audio mel VAE, 1 s log-mel (104 frames x 64 mels, AudioLDM front-end) -> 8x26x16 latents",
+    "text_vae": "Optimus text VAE (BERT encoder + GPT-2 decoder with latent injection) on captions",
+    "clip": "CLIP text/image/video towers (+ CoDi's temporal layers), contrastive text<->image and text<->video",
+    "clap": "CLAP audio tower (HTSAT), contrastive audio<->frozen CLIP text",
+    "cache": "training set encoded once into latents and embeddings",
+    "unet_image": "image+video diffuser, composable conditioning, CFG dropout",
+    "unet_audio": "audio diffuser, composable conditioning, CFG dropout",
+    "unet_text": "text diffuser, composable conditioning, CFG dropout",
+    "joint": "environment encoders + connector attention (cross mode), everything else frozen",
+    "export": "model folder",
+}
+
+
+def stage_table(training: dict[str, Any]) -> str:
+    rows = ["| stage | what | steps | final loss | seconds |", "| --- | --- | --- | --- | --- |"]
+    for name, info in training.get("stages", {}).items():
+        final = info.get("final", {})
+        loss = f"{final['loss']:.4f}" if "loss" in final else ""
+        rows.append(f"| {name} | {STAGE_TEXT.get(name, '')} | {final.get('steps', '')} | {loss} | "
+                    f"{info.get('seconds', '')} |")
+    return "\n".join(rows)
+
+
+def render(config: ModelConfig, eval_table: str, eval_note: str) -> str:
+    training = config.extras.get("training", {})
+    stages = training.get("stages", {})
+    total_min = sum(float(i.get("seconds", 0)) for i in stages.values()) / 60
+    retrieval = stages.get("clip", {}).get("retrieval", {})
+    text_exact = stages.get("text_vae", {}).get("reconstruction_exact")
+    return f"""# {config.name} (`{config.id}`)
+
+The embedded default model of CoDi Studio: a tiny CoDi (Tang et al. 2023, "Any-to-Any
+Generation via Composable Diffusion") built from the project's one CoDi implementation
+(the same classes as the official full-size model) at a toy size, trained from scratch on
+CPU on the procedural toy world (docs: toyworld.md, world version {training.get('world_version', 1)}).
+It turns any mix of text, image, audio and video into any of them, jointly or one at a time.
+It knows only the toy world: one coloured shape moving on a day or night backdrop.
+
+## Training data
+Samples of the 88 training scenes of the toy world (3 shapes x 4 colours x 4 motions x 2
+backdrops, minus the 8 held-out scenes, which never appear in training), drawn fresh with
+the world's jitter by `codi_studio.toyworld.world.batch`; the diffusers train on a fixed
+set of {training.get('recipe', {}).get('cache_per_scene', '?')} samples per scene, encoded once.
+Captions follow the world's grammar; a word-level tokenizer covers its vocabulary.
+
+## How it was trained
+`codi-studio train --preset toy` (codi_studio/toyworld/training), CoDi's stages at toy scale,
+seed {training.get('seed', '?')}, one CPU thread, about {total_min:.0f} minutes of stage time
+on a shared 2-core machine:
+
+{stage_table(training)}
+
+- prediction type `{config.prediction_type}` with min-SNR-5 loss weights, the
+  `{config.beta_schedule}` beta schedule ({config.beta_start}..{config.beta_end}, {config.num_train_timesteps} steps), EMA weights;
+- conditions: one pooled, L2-normalised embedding per input (CLIP text/image/video, CLAP audio),
+  mixed as CoDi does (weighted mean); training draws 1-3 conditions with random weights, and
+  replaces them with the unconditional mix (CLIP of "" / grey picture, CLAP of silence) 10 % of the time;
+- joint generation: connectors trained in `{config.joint_mode}` mode on pairs of outputs of one sample
+  (image+video under audio-only conditions included, so that both pick the same backdrop);
+- vocoder: Griffin-Lim (no parameters).
+
+Encoder check after alignment (nearest of 96 captions is the right scene): {retrieval or 'n/a'}.
+Text VAE greedy reconstruction exact match: {text_exact if text_exact is not None else 'n/a'}.
+
+## Evaluation
+{eval_note}
+
+{eval_table}
+
+## Limits
+- 64x64 pictures, 8-frame clips at 8 fps, 1 s sound at 16 kHz (Griffin-Lim quality), captions of the toy grammar only.
+- Trained for minutes on a CPU: attributes are often wrong; see the table. Not a general-purpose model.
+"""
+
+
+def write(folder: Path, eval_table: str = "(no evaluation run yet)",
+          eval_note: str = "Not evaluated yet.") -> Path:
+    config = ModelConfig.load(folder)
+    path = Path(folder) / "MODEL_CARD.md"
+    path.write_text(render(config, eval_table, eval_note))
+    return path
