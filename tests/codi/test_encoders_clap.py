@@ -94,6 +94,7 @@ def test_bfloat16_encoder_runs():
     enc = ClapEncoder(ClapEncoderConfig.tiny()).eval().to(torch.bfloat16)
     out = enc.encode_audio(torch.randn(1, 8000))
     assert out.shape == (1, 1, 32) and out.dtype == torch.bfloat16
+    assert enc.frontend.mel_filters.dtype == torch.float32  # the front-end stays float32, as the reference's
 
 
 @torch.no_grad()
@@ -161,3 +162,5 @@ def test_official_size_forward_shape_on_meta():
     with torch.device("meta"):
         enc = ClapEncoder(ClapEncoderConfig.official())
         assert enc.embed_log_mel(torch.empty(2, 1001, 64)).shape == (2, 1, 768)
+    # the derived front-end tables are real even on a meta-built encoder (weights get loaded later)
+    assert enc.frontend.mel_filters.device.type == "cpu" and enc.frontend.mel_filters.abs().sum() > 0

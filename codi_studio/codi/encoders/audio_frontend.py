@@ -84,9 +84,11 @@ class AudioFrontEnd(nn.Module):
         mel = mel_filter_bank(num_frequency_bins=config.window_size // 2 + 1, num_mel_filters=config.mel_bins,
                               min_frequency=config.fmin, max_frequency=config.fmax,
                               sampling_rate=config.sample_rate, norm="slaney", mel_scale="slaney")
-        # derived from the config, so not saved (the checkpoint's logmel_extractor.melW is the same matrix)
-        self.register_buffer("mel_filters", torch.from_numpy(np.asarray(mel, dtype=np.float32)), persistent=False)
-        self.register_buffer("window", torch.hann_window(config.window_size, periodic=True), persistent=False)
+        # Derived from the config: plain float32 CPU attributes, not buffers, so they are never saved, never
+        # cast to a half-precision model dtype and stay real even when the module is built on "meta".
+        # (The checkpoint's logmel_extractor.melW is this same matrix.)
+        self.mel_filters = torch.tensor(np.asarray(mel, dtype=np.float32), device="cpu")
+        self.window = torch.hann_window(config.window_size, periodic=True, dtype=torch.float32, device="cpu")
 
     def waveform_48k(self, wave: torch.Tensor, crop_offset: int = 0) -> torch.Tensor:
         """(B, T) at input_rate -> (B, clip_samples) at sample_rate."""
@@ -98,10 +100,10 @@ class AudioFrontEnd(nn.Module):
     def log_mel(self, wave48: torch.Tensor) -> torch.Tensor:
         """(B, clip_samples) at sample_rate -> (B, frames, mel_bins), always computed in float32 (as the reference)."""
         spec = torch.stft(wave48.float(), n_fft=self.config.window_size, hop_length=self.config.hop_size,
-                          win_length=self.config.window_size, window=self.window.float(), center=True,
+                          win_length=self.config.window_size, window=self.window.to(wave48.device), center=True,
                           pad_mode="reflect", return_complex=True)
         power = spec.real ** 2 + spec.imag ** 2  # (B, freq, frames)
-        mel = power.transpose(1, 2) @ self.mel_filters.float()
+        mel = power.transpose(1, 2) @ self.mel_filters.to(wave48.device)
         return 10.0 * torch.log10(mel.clamp(min=_AMIN))  # ref 1.0 -> the 10*log10(ref) term is 0
 
     def forward(self, wave: torch.Tensor, crop_offset: int = 0) -> torch.Tensor:

@@ -48,8 +48,7 @@ class ClapEncoder(nn.Module):
         """
         if wave.ndim != 2 or not wave.is_floating_point():
             raise ValueError(f"encode_audio expects a float (B, T) waveform batch, got {tuple(wave.shape)} {wave.dtype}")
-        frontend = self.frontend.to(self.device)
-        return self.embed_log_mel(frontend(wave.to(self.device), crop_offset))
+        return self.embed_log_mel(self.frontend(wave.to(self.device), crop_offset))
 
 
 def build_clap_encoder(config: dict[str, Any]) -> ClapEncoder:
