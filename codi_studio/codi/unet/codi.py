@@ -53,7 +53,8 @@ class CodiUNet(nn.Module):
 
     forward(latents, timesteps, context, joint_mode=None) -> {modality: eps}
       latents: {'image': (B,C,H,W), 'video': (B,C,F,H,W), 'text': (B,C), 'audio': (B,C,H,W)}
-      timesteps: (B,) or a 0-dim tensor for the whole batch; context: (B, tokens, context_dim), e.g. from ``mix_conditions``.
+      timesteps: (B,) or a 0-dim tensor for the whole batch;
+      context: (B, tokens, context_dim), e.g. from ``mix_conditions``.
       One key = single-output generation (no connectors run). Several keys = joint
       generation: every latent goes through its environment encoder to a pooled,
       L2-normalised vector, and each output's connector layers attend to
