@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from codi_studio.store import blobs
 from codi_studio.store.blobs import utcnow
 from codi_studio.store.convert import aware
-from codi_studio.store.database import connect_raw, inspect_file, make_engine
+from codi_studio.store.database import connect_raw, inspect_file, make_engine, remove_orphan_journals
 from codi_studio.store.errors import (
     DamagedProjectError,
     ProjectLockedError,
@@ -90,6 +90,7 @@ class ProjectBase:
                 conn.close()  # the last connection checkpoints and removes the WAL
             if target.exists():
                 raise StoreError(target, "already exists (created meanwhile by another process)")
+            remove_orphan_journals(target)
             os.replace(scratch, target)
         finally:
             for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):

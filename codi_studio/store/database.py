@@ -21,7 +21,6 @@ from codi_studio.store.errors import (
     NewerSchemaError,
     NotAProjectError,
     ProjectNotFoundError,
-    StoreError,
 )
 from codi_studio.store.migrations import APPLICATION_ID, SCHEMA_VERSION
 
@@ -111,6 +110,11 @@ def make_engine(path: Path, read_only: bool) -> Engine:
     return engine
 
 
-def translate_sqlite_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
-    """A clear store error for an SQLite failure that means the file is bad."""
-    return DamagedProjectError(path, f"damaged project file: {exc}")
+def remove_orphan_journals(path: Path) -> None:
+    """Delete `path`-wal / -shm left without their database (a deleted or replaced project).
+
+    SQLite would replay a stale WAL onto whatever file next has this name.
+    Only call while holding the project's lock or when `path` does not exist.
+    """
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -14,9 +14,16 @@ from typing import Any
 
 from codi_studio import __version__
 from codi_studio.store.blobs import CHUNK_SIZE, sha256_file
-from codi_studio.store.database import connect_raw, inspect_file, quick_check
-from codi_studio.store.errors import BundleError, DamagedProjectError, InvalidOperationError, StoreError
+from codi_studio.store.database import connect_raw, inspect_file, quick_check, remove_orphan_journals
+from codi_studio.store.errors import (
+    BundleError,
+    DamagedProjectError,
+    InvalidOperationError,
+    ProjectLockedError,
+    StoreError,
+)
 from codi_studio.store.generations import GenerationOps
+from codi_studio.store.lock import ProcessLock, lock_path_for
 from codi_studio.store.migrations import SCHEMA_VERSION
 from codi_studio.store.records import ClipRecord, TrackRecord
 
@@ -243,11 +250,23 @@ def import_bundle(bundle: str | os.PathLike[str], dest: str | os.PathLike[str], 
             finally:
                 conn.close()
             os.chmod(scratch, 0o644)  # mkstemp made it private; a project is an ordinary document
-            os.replace(scratch, target)
+            _replace_project(scratch, target)
         finally:
             for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
                 leftover.unlink(missing_ok=True)
     return target
+
+
+def _replace_project(new: Path, target: Path) -> None:
+    """Move `new` to `target`; an existing target must not be open, and its old WAL must go with it."""
+    lock = ProcessLock(lock_path_for(target))
+    if not lock.try_acquire():
+        raise ProjectLockedError(target, f"project is open elsewhere ({lock.holder()}); close it before replacing it")
+    try:
+        remove_orphan_journals(target)
+        os.replace(new, target)
+    finally:
+        lock.release()
 
 
 def _read_manifest(source: Path, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> dict[str, Any]:

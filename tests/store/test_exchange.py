@@ -154,3 +154,18 @@ def test_text_versions_export_as_files(project: Project, tmp_path: Path) -> None
     version = project.add_value(Text("caption"), "caption")
     out = project.export_version(version.id, tmp_path / "caption.txt")
     assert out.read_text(encoding="utf-8") == "caption"
+
+
+def test_import_over_an_existing_project(tmp_path: Path) -> None:
+    with _filled_project(tmp_path / "a.codi", tmp_path) as project:
+        bundle = project.export_bundle(tmp_path / "a.zip")
+    dest = tmp_path / "dest.codi"
+    with Project.create(dest) as busy:
+        busy.add_track("audio")
+        with pytest.raises(StoreError, match="open elsewhere"):
+            import_bundle(bundle, dest, overwrite=True)  # never swapped under an open project
+    Path(f"{dest}-wal").write_bytes(b"stale log of the old file")
+    import_bundle(bundle, dest, overwrite=True)
+    assert not Path(f"{dest}-wal").exists()
+    with Project.open(dest) as copy:
+        assert copy.info().name == "Round trip" and copy.check_integrity() == []

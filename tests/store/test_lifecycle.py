@@ -176,3 +176,13 @@ def test_closed_project_refuses_use(project: Project) -> None:
     project.close()
     with pytest.raises(StoreError, match="closed"):
         project.info()
+
+
+def test_create_ignores_a_stale_log_of_a_deleted_project(tmp_path: Path) -> None:
+    path = tmp_path / "again.codi"
+    with Project.create(path) as project:
+        project.add_track("text")
+    path.unlink()  # the user deleted the project; pretend its log stayed behind
+    Path(f"{path}-wal").write_bytes(os.urandom(4096))
+    with Project.create(path) as project:
+        assert project.timeline() == [] and project.check_integrity() == []
