@@ -18,7 +18,7 @@ from pathlib import Path
 from contextlib import contextmanager
 from typing import Iterator, Mapping
 
-from codi_studio.media.values import Audio, Image, MediaValue, Modality, Text, Video
+from codi_studio.media.values import Audio, Image, MediaError, MediaValue, Modality, Text, Video
 from codi_studio.store.records import MediaFacts
 
 ENCODED_FORMAT: dict[Modality, str] = {
@@ -108,6 +108,35 @@ def decode(data: bytes, fmt: str) -> MediaValue:
     with scratch_file(fmt) as path:
         path.write_bytes(data)
         return read_file(path)
+
+
+def decode_picture(data: bytes, fmt: str, modality: str) -> MediaValue | None:
+    """What a thumbnail is made of: the image, or a video's first frames only (never the whole video)."""
+    if modality == "image":
+        return decode(data, fmt)
+    if modality != "video":
+        return None
+    from codi_studio.media import read_video
+
+    with scratch_file(fmt) as path:
+        path.write_bytes(data)
+        return read_video(path, end=0.5, with_audio=False)
+
+
+def decode_sound(data: bytes, fmt: str, modality: str) -> Audio | None:
+    """The sound of an audio version or a video's sound track (None if it has none)."""
+    if modality not in ("audio", "video"):
+        return None
+    from codi_studio.media import read_audio
+
+    with scratch_file(fmt) as path:
+        path.write_bytes(data)
+        try:
+            return read_audio(path)
+        except MediaError:
+            if modality == "video":  # a silent video
+                return None
+            raise
 
 
 def safe_suffix(name: str) -> str:

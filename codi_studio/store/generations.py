@@ -174,6 +174,8 @@ class GenerationOps(VersionOps):
             track = s.get(TrackRow, clip.track_id)
             assert track is not None
             self._check_unlocked(track)
+            if track.role != "output":
+                raise InvalidOperationError(self.path, f"clip {clip_id} is on a condition track; results go to output tracks")
             if track.kind not in recipe.outputs:
                 raise InvalidOperationError(self.path, f"clip {clip_id} is on a {track.kind} track, not an output of the recipe")
             if clip.asset_id is not None:

@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from codi_studio.media.values import Audio, MediaError, MediaValue, Video
+from codi_studio.media.values import MediaError, MediaValue
 from codi_studio.store import blobs, codec
 from codi_studio.store.blobs import utcnow
 from codi_studio.store.convert import VERSION_LOAD, asset_record, clip_record, version_record
@@ -186,7 +186,9 @@ class VersionOps(TimelineOps):
             return cached or None
         from codi_studio.media import thumbnail_png
 
-        png = thumbnail_png(self.read_media(version_id), max_side)
+        record = self.version(version_id)
+        picture = codec.decode_picture(self.read_bytes(version_id), record.format, record.modality)
+        png = thumbnail_png(picture, max_side) if picture is not None else None
         self._cache_preview(version_id, "thumbnail", max_side, png or b"")
         return png
 
@@ -197,8 +199,8 @@ class VersionOps(TimelineOps):
             return np.frombuffer(cached, np.float32).reshape(n_bins, 2).copy() if cached else None
         from codi_studio.media import waveform_peaks
 
-        value = self.read_media(version_id)
-        sound = value if isinstance(value, Audio) else value.audio if isinstance(value, Video) else None
+        record = self.version(version_id)
+        sound = codec.decode_sound(self.read_bytes(version_id), record.format, record.modality)
         peaks = waveform_peaks(sound, n_bins).astype(np.float32) if sound is not None else None
         self._cache_preview(version_id, "waveform", n_bins, peaks.tobytes() if peaks is not None else b"")
         return peaks

@@ -48,6 +48,9 @@ def test_bad_generations_are_refused(project: Project) -> None:
         project.record_generation(recipe(outputs=("image",)), {"image": Text("oops")})
     with pytest.raises(ValueError, match="exactly one"):
         RecipeInput("image", 1.0)
+    condition = project.place_clip(project.add_track("image").id, 0, 1, version_id=project.add_value(image_value(9), "x").id)
+    with pytest.raises(InvalidOperationError, match="results go to output tracks"):
+        project.record_generation(recipe(), {"image": image_value(1)}, clip_ids=[condition.id])
     assert project.info().generations == 0
 
 

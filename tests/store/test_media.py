@@ -132,3 +132,13 @@ def test_versions_of_an_asset_pick_and_soft_delete(project: Project) -> None:
         project.delete_asset(first.asset_id)
     with pytest.raises(NotFoundError):
         project.version(12345)
+
+
+def test_video_previews(project: Project, tmp_path: Path) -> None:
+    movie = project.import_media(make_mp4(tmp_path / "clip.mp4", frames=12, fps=12.0, with_audio=True))
+    silent = project.import_media(make_mp4(tmp_path / "silent.mp4", frames=6, fps=12.0, with_audio=False))
+    png = project.thumbnail(movie.id, max_side=16)
+    assert png is not None and png.startswith(b"\x89PNG")
+    peaks = project.waveform(movie.id, n_bins=8)
+    assert peaks is not None and peaks.shape == (8, 2)
+    assert project.waveform(silent.id, n_bins=8) is None
