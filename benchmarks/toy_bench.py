@@ -31,7 +31,7 @@ def bench(service: GenerationService, samples: int, seed: int) -> dict[str, list
     for sampler, steps in SAMPLERS:
         generate = ev.service_generator(service, steps=steps, sampler=sampler)
         warm_up = world.render_caption(world.SCENES[0], np.random.default_rng(0))
-        generate(ev.GenerationCall((warm_up,), (Modality.IMAGE, Modality.AUDIO), seed=0))
+        generate(ev.GenerationCall((warm_up,), (Modality.IMAGE,), seed=0))
         settings = ev.EvalSettings(samples=samples, seed=seed, input_sets=((Modality.TEXT,),), joint_modes=())
         report = ev.evaluate(generate, settings, lambda line: print(f"[{sampler} {steps}] {line}", file=sys.stderr))
         results[f"{sampler}-{steps}"] = [
@@ -41,6 +41,8 @@ def bench(service: GenerationService, samples: int, seed: int) -> dict[str, list
                 "seen": cell.accuracy["seen"].fraction,
                 "held_out": cell.accuracy["held_out"].fraction,
                 "chance": cell.chance,
+                "failures": cell.failures,
+                "first_error": cell.first_error,
             }
             for cell in report.cells
         ]
@@ -57,6 +59,10 @@ def table(results: dict[str, list[dict]]) -> str:
             f"{results[run][i]['seen']:.2f} / {results[run][i]['held_out']:.2f} ({results[run][i]['chance']:.2f})" for run in runs
         ]
         lines.append("| " + " | ".join([row["outputs"], *seconds, *accuracy]) + " |")
+    for run in runs:
+        for row in results[run]:
+            if row["failures"]:
+                lines.append(f"! {run} {row['outputs']}: {row['failures']} generations failed, first: {row['first_error']}")
     return "\n".join(lines)
 
 
