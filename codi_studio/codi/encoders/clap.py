@@ -47,7 +47,8 @@ class ClapEncoder(nn.Module):
         (48 kHz samples); the reference picks that offset at random.
         """
         if wave.ndim != 2 or not wave.is_floating_point():
-            raise ValueError(f"encode_audio expects a float (B, T) waveform batch, got {tuple(wave.shape)} {wave.dtype}")
+            raise ValueError(
+                f"encode_audio expects a float (B, T) waveform batch, got {tuple(wave.shape)} {wave.dtype}")
         return self.embed_log_mel(self.frontend(wave.to(self.device), crop_offset))
 
 

@@ -57,7 +57,8 @@ class ClipEncoderConfig:
             if getattr(self, name) % heads:
                 raise ValueError(f"ClipEncoderConfig: {name}={getattr(self, name)} not divisible by {heads} heads")
         if self.image_size % self.patch_size:
-            raise ValueError(f"ClipEncoderConfig: image_size {self.image_size} not a multiple of patch_size {self.patch_size}")
+            raise ValueError(
+                f"ClipEncoderConfig: image_size {self.image_size} not a multiple of patch_size {self.patch_size}")
 
     @classmethod
     def official(cls) -> "ClipEncoderConfig":

@@ -164,7 +164,8 @@ class Htsat(nn.Module):
         super().__init__()
         self.config = config
         if config.spec_size % config.mel_bins:
-            raise ValueError(f"ClapEncoderConfig: spec_size {config.spec_size} not a multiple of mel_bins {config.mel_bins}")
+            raise ValueError(
+                f"ClapEncoderConfig: spec_size {config.spec_size} not a multiple of mel_bins {config.mel_bins}")
         self.freq_ratio = config.spec_size // config.mel_bins
         self.bn0 = nn.BatchNorm2d(config.mel_bins)
         self.patch_embed = PatchEmbed(config.patch_size, config.patch_stride, config.embed_dim)
