@@ -64,7 +64,7 @@ def tiny_config(model_id: str = "tiny-random", joint_mode: str = "cross") -> Mod
         "clap": ComponentSpec("clap", {**ClapEncoderConfig.tiny().to_dict(), "joint_embed_dim": context},
                               "clap.safetensors"),
     }
-    geometry = Geometry(image_size=32, video_frames=4, video_fps=8.0, audio_rate=16000, audio_seconds=1.0,
+    geometry = Geometry(image_size=32, video_frames=4, video_fps=4.0, audio_rate=16000, audio_seconds=1.0,
                         text_max_length=clip.max_text_length)
     return ModelConfig(id=model_id, name="tiny random CoDi (tests)", components=comps, joint_mode=joint_mode,
                        geometry=geometry, extras={"defaults": {"steps": 4, "guidance": 3.0, "sampler": "ddim"}})

@@ -67,8 +67,12 @@ def _printer(enabled: bool):
     return show
 
 
-def write_outputs(folder: Path, sample: dict[Modality, MediaValue], suffix: str = "") -> list[Path]:
-    """Write each output; a generated video gets the generated audio muxed in when both exist."""
+def write_outputs(folder: Path, sample: dict[Modality, MediaValue], suffix: str = "",
+                  metadata: dict[str, str] | None = None) -> list[Path]:
+    """Write each output; a generated video gets the generated audio muxed in when both exist.
+
+    PNGs carry the generation parameters in text chunks, as other diffusion tools do.
+    """
     from codi_studio.media import write_mp4, write_png, write_text, write_wav
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -79,7 +83,7 @@ def write_outputs(folder: Path, sample: dict[Modality, MediaValue], suffix: str 
         if isinstance(value, Text):
             write_text(path, value)
         elif isinstance(value, Image):
-            write_png(path, value)
+            write_png(path, value, metadata=metadata)
         elif isinstance(value, Audio):
             write_wav(path, value)
         elif isinstance(value, Video):
@@ -117,8 +121,12 @@ def run_job(service: "GenerationService", job: "JobSpec", *, joint_mode: str | N
     request = request_for(service, job, joint_mode)
     result = service.generate(request, progress=_printer(show_progress))
     files: list[Path] = []
+    params = manifest_for(job, request, result, [])
+    params.pop("files")
+    metadata = {"parameters": json.dumps(params), "Software": "CoDi Studio"}
     for index, sample in enumerate(result.samples):
-        files += write_outputs(job.out, dict(sample), suffix="" if len(result.samples) == 1 else f"-{index + 1}")
+        suffix = "" if len(result.samples) == 1 else f"-{index + 1}"
+        files += write_outputs(job.out, dict(sample), suffix=suffix, metadata=metadata)
     manifest = manifest_for(job, request, result, files)
     if project is not None:
         from codi_studio.service.project_recording import record_generation
