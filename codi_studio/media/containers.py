@@ -116,14 +116,60 @@ def decode_tolerantly(path: object, container: InputContainer, stream: av.stream
         raise MediaError(path, f"corrupt media data: {_describe(last_error)}")
 
 
+def rewind(container: InputContainer) -> None:
+    """Back to the first packet. A container-level seek to 0 does this for every format tried;
+    a stream-level seek to the stream's start time does not for MPEG-TS."""
+    container.seek(0)
+
+
 def seek_to(container: InputContainer, stream: av.stream.Stream, seconds: float) -> None:
-    """Seek to the keyframe at or before `seconds` on the file's timeline (no-op near the start)."""
+    """Seek to the keyframe at or before `seconds` after the file's start (a no-op near the start).
+
+    A fresh container is already at its start; seeking there anyway can land past the only
+    keyframe of short streams, so it is not done.
+    """
     if seconds <= 0.05 or stream.time_base is None:
         return
     try:
-        container.seek(int(seconds / stream.time_base), stream=stream, backward=True, any_frame=False)
+        container.seek(
+            int((time_origin(container) + seconds) / stream.time_base), stream=stream, backward=True, any_frame=False
+        )
     except av.FFmpegError:
-        container.seek(0)  # unseekable: decode from the start instead
+        rewind(container)  # unseekable: decode from the start instead
+
+
+def _decode_audio_span(
+    path: object, container: InputContainer, stream: AudioStream, origin: float, start: float, end: float
+) -> tuple[float, int, np.ndarray] | None:
+    """(time of the first kept sample, rate, (n, channels) samples) covering [start, end) as far as decoded."""
+    resampler: av.AudioResampler | None = None
+    chunks: list[np.ndarray] = []
+    first_kept: float | None = None
+    position: float | None = None  # time just after the last decoded sample
+    rate = 0
+    for frame in decode_tolerantly(path, container, stream):
+        if resampler is None:
+            rate = int(frame.sample_rate)
+            # planar float at the native rate and layout: a format change, never a resample
+            resampler = av.AudioResampler(format="fltp", layout=frame.layout.name, rate=rate)
+        t = float(frame.time) - origin if frame.time is not None else (position or 0.0)
+        if t >= end:
+            break
+        for converted in resampler.resample(frame):
+            chunk = converted.to_ndarray()
+            position = t + chunk.shape[1] / rate
+            if position > start:  # chunks wholly before `start` are dropped as they come
+                if first_kept is None:
+                    first_kept = t
+                chunks.append(chunk)
+            t = position
+        if position is not None and position >= end:
+            break
+    if resampler is not None:
+        chunks.extend(converted.to_ndarray() for converted in resampler.resample(None))
+    if not chunks or first_kept is None:
+        return None
+    return first_kept, rate, np.concatenate(chunks, axis=1).T.astype(np.float32, copy=False)
 
 
 def decode_audio(
@@ -135,38 +181,18 @@ def decode_audio(
 ) -> Audio | None:
     """Samples of `stream` in [start, end) seconds (relative to the file's start), as float32."""
     origin = time_origin(container)
-    seek_to(container, stream, origin + start)
-    resampler: av.AudioResampler | None = None
-    chunks: list[np.ndarray] = []
-    first_time: float | None = None
-    rate = 0
-    kept = 0
-    for frame in decode_tolerantly(path, container, stream):
-        if resampler is None:
-            rate = int(frame.sample_rate)
-            # planar float at the native rate and layout: a format change, never a resample
-            resampler = av.AudioResampler(format="fltp", layout=frame.layout.name, rate=rate)
-        t = frame.time
-        if first_time is None:
-            first_time = (t - origin) if t is not None else 0.0
-        elif t is not None and t - origin >= end:
-            break
-        for converted in resampler.resample(frame):
-            chunk = converted.to_ndarray()
-            chunks.append(chunk)
-            kept += chunk.shape[1]
-        if first_time + kept / rate >= end:
-            break
-    if resampler is not None:
-        for converted in resampler.resample(None):
-            chunks.append(converted.to_ndarray())
-    if not chunks or first_time is None:
+    seek_to(container, stream, start)
+    span = _decode_audio_span(path, container, stream, origin, start, end)
+    if start > 0.05 and (span is None or span[0] > start + 0.05):
+        # the seek overshot (formats without an index seek by guessing): decode from the start
+        rewind(container)
+        span = _decode_audio_span(path, container, stream, origin, start, end)
+    if span is None:
         return None
-    samples = np.concatenate(chunks, axis=1).T.astype(np.float32, copy=False)
+    first_time, rate, samples = span
     offset = int(round((start - first_time) * rate))
     if offset < 0:  # the sound starts after `start`: pad with silence to keep sync
         samples = np.concatenate([np.zeros((-offset, samples.shape[1]), np.float32), samples])
         offset = 0
     wanted = int(round((end - start) * rate))
-    samples = samples[offset : offset + wanted]
-    return Audio(np.ascontiguousarray(samples), rate)
+    return Audio(np.ascontiguousarray(samples[offset : offset + wanted]), rate)

@@ -15,6 +15,8 @@ from codi_studio.media.containers import (
     container_duration,
     decode_tolerantly,
     open_input,
+    rewind,
+    time_origin,
     video_stream,
 )
 from codi_studio.media.guard import media_errors
@@ -71,14 +73,27 @@ def _probe_soundfile(p: Path) -> MediaInfo | None:
     )
 
 
-def _count_packets(container: Any, stream: Any) -> int:
+def _scan_packets(container: Any, stream: Any) -> tuple[int, float | None]:
+    """(packets, end time in seconds after the file's start) from packet headers, no decoding.
+
+    For formats with no frame count in the header (MPEG-PS/TS, FLV) whose durations are
+    estimates from the bit rate.
+    """
+    origin = time_origin(container)
     count = 0
+    end: float | None = None
     for packet in container.demux(stream):
-        if packet.size > 0:
-            count += 1
-            if count >= MAX_PACKETS_COUNTED:
-                break
-    return count
+        if packet.size <= 0:
+            continue
+        count += 1
+        stamp = packet.pts if packet.pts is not None else packet.dts
+        if stamp is not None and packet.time_base is not None:
+            tail = float((stamp + (packet.duration or 0)) * packet.time_base) - origin
+            end = tail if end is None else max(end, tail)
+        if count >= MAX_PACKETS_COUNTED:
+            break
+    rewind(container)
+    return count, end
 
 
 def _probe_container(p: Path) -> MediaInfo:
@@ -108,8 +123,8 @@ def _probe_container(p: Path) -> MediaInfo:
         rate = video.average_rate or video.guessed_rate
         frames = int(video.frames or 0)
         if frames <= 0:
-            frames = _count_packets(container, video)
-            container.seek(0)
+            frames, scanned_end = _scan_packets(container, video)
+            duration = scanned_end if scanned_end is not None else duration
         first = next(iter(decode_tolerantly(p, container, video)), None)
         if first is None:
             raise MediaError(p, "contains no decodable video frames")
@@ -118,6 +133,8 @@ def _probe_container(p: Path) -> MediaInfo:
             width, height = height, width
         if duration is None and rate:
             duration = frames / float(rate)
+        if duration is not None:
+            duration = round(duration, 6)  # container clocks are in microseconds at best
         return MediaInfo(
             str(p),
             Modality.VIDEO,

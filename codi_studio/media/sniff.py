@@ -89,6 +89,12 @@ def sniff_bytes(head: bytes, suffix: str = "") -> Sniffed | None:
         return Sniffed(Family.CONTAINER, "matroska")
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
         return Sniffed(Family.CONTAINER, "avi")
+    if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:  # MPEG-TS: a sync byte every 188
+        return Sniffed(Family.CONTAINER, "mpegts")
+    if head[:4] == b"\x00\x00\x01\xba":
+        return Sniffed(Family.CONTAINER, "mpeg")
+    if head[:3] == b"FLV":
+        return Sniffed(Family.CONTAINER, "flv")
     # text has no magic: trust it only when the name says text (or says nothing)
     if (suffix == "" or suffix.lower() in _TEXT_SUFFIXES) and _looks_like_text(head):
         return Sniffed(Family.TEXT, "text")

@@ -17,10 +17,10 @@ from codi_studio.media.audio import resample_audio
 from codi_studio.media.containers import (
     audio_stream,
     check_video_size,
-    container_duration,
     decode_audio,
     decode_tolerantly,
     open_input,
+    rewind,
     seek_to,
     time_origin,
     video_stream,
@@ -53,18 +53,6 @@ def _upright(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(pixels, k=turns)) if turns else pixels
 
 
-def _scan_duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
-    """Exact end time from packet timestamps, for files whose header does not say."""
-    end: float | None = None
-    for packet in container.demux(stream):
-        if packet.pts is None or packet.time_base is None:
-            continue
-        t = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-        end = t if end is None else max(end, t)
-    container.seek(0)
-    return None if end is None else end - time_origin(container)
-
-
 def _frame_times(
     frames: Iterator[av.VideoFrame], origin: float, rate: float
 ) -> Iterator[tuple[float, av.VideoFrame]]:
@@ -80,16 +68,35 @@ def _frame_times(
         yield t_rel, frame
 
 
-def _keyframes(container: av.container.InputContainer, stream: av.video.stream.VideoStream, origin: float) -> list[tuple[float, int]]:
-    """(seconds on the file's timeline, pts) of every keyframe, from packet headers only (no decoding)."""
-    found: list[tuple[float, int]] = []
+def _scan_index(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    origin: float,
+    start: float,
+    stop: float,
+) -> tuple[list[tuple[float, int]], float | None]:
+    """Keyframes (seconds after the file's start, pts) and where the pictures end, within [start, stop].
+
+    Reads packet headers only (no decoding). Header durations are estimates in some formats
+    (MPEG-PS/TS) and absent in others; packet timestamps are the truth.
+    """
+    keyframes: list[tuple[float, int]] = []
+    end: float | None = None
+    seek_to(container, stream, start)
     for packet in container.demux(stream):
         stamp = packet.pts if packet.pts is not None else packet.dts
-        if packet.is_keyframe and stamp is not None and packet.time_base is not None:
-            found.append((float(stamp * packet.time_base) - origin, int(stamp)))
-    container.seek(0)
-    found.sort()
-    return found
+        if stamp is None or packet.time_base is None:
+            continue
+        t = float(stamp * packet.time_base) - origin
+        if t > stop:
+            break
+        if packet.is_keyframe:
+            keyframes.append((t, int(stamp)))
+        tail = t + float((packet.duration or 0) * packet.time_base)
+        end = tail if end is None else max(end, tail)
+    rewind(container)
+    keyframes.sort()
+    return keyframes, end
 
 
 def _pick_at_times(
@@ -98,7 +105,7 @@ def _pick_at_times(
     stream: av.video.stream.VideoStream,
     targets: Sequence[float],
     size: tuple[int, int],
-    origin: float,
+    keyframes: Sequence[tuple[float, int]],
     rate: float,
 ) -> list[np.ndarray]:
     """For each target time, the frame on screen then (the last one starting at or before it).
@@ -106,24 +113,35 @@ def _pick_at_times(
     Decoding jumps to the keyframe before a target whenever that keyframe lies ahead of what
     was decoded already, so a few frames from a long video cost a few short decodes.
     """
-    keyframes = _keyframes(container, stream, origin)
+    origin = time_origin(container)
     key_times = [t for t, _ in keyframes]
     timed: Iterator[tuple[float, av.VideoFrame]] | None = None
     ahead: tuple[float, av.VideoFrame] | None = None  # decoded, not yet on screen at the current target
     shown: av.VideoFrame | None = None
     shown_pixels: np.ndarray | None = None
     decoded_until = -math.inf
+    seeks_work = True
     picked: list[np.ndarray] = []
     for target in targets:
         index = bisect.bisect_right(key_times, target + 1e-6) - 1
         jump = keyframes[index] if index >= 0 else None
-        if timed is None or (jump is not None and jump[0] > decoded_until + 1e-6):
-            if jump is not None and jump[0] > 0.0:
+        if timed is None or (seeks_work and jump is not None and jump[0] > decoded_until + 1e-6):
+            if jump is not None and seeks_work:
                 container.seek(jump[1], stream=stream, backward=True, any_frame=False)
             else:
-                container.seek(0)
+                rewind(container)
             timed = _frame_times(decode_tolerantly(path, container, stream), origin, rate)
             ahead, shown, shown_pixels = None, None, None
+            if jump is not None and seeks_work:
+                ahead = next(timed, None)
+                if ahead is None or ahead[0] > jump[0] + 1e-3:
+                    # landed past the keyframe (formats that seek by guessing): decode in one pass instead
+                    seeks_work = False
+                    rewind(container)
+                    timed = _frame_times(decode_tolerantly(path, container, stream), origin, rate)
+                    ahead = None
+                else:
+                    decoded_until = ahead[0]
         while True:
             if ahead is None:
                 ahead = next(timed, None)
@@ -145,10 +163,15 @@ def _pick_at_times(
 
 def _all_in_range(
     path: Path, timed: Iterator[tuple[float, av.VideoFrame]], start: float, end: float, size: tuple[int, int]
-) -> list[np.ndarray]:
+) -> tuple[list[np.ndarray], float | None, float | None]:
+    """Every frame starting in [start, end), the time of the first frame decoded and of the last kept."""
     frame_bytes = size[0] * size[1] * 3
     kept: list[np.ndarray] = []
+    first: float | None = None
+    last: float | None = None
     for t, frame in timed:
+        if first is None:
+            first = t
         if t >= end - 1e-6:
             break
         if t < start - 1e-6:
@@ -160,7 +183,8 @@ def _all_in_range(
                 "ask for fewer frames (n_frames) or a shorter range",
             )
         kept.append(_upright(frame, size))
-    return kept
+        last = t
+    return kept, first, last
 
 
 @media_errors
@@ -201,28 +225,33 @@ def read_video(
         size = (int(stream.codec_context.width), int(stream.codec_context.height))
         if n_frames is not None and n_frames * size[0] * size[1] * 3 > MAX_VIDEO_BYTES:
             raise MediaError(p, f"{n_frames} frames of {size[0]}x{size[1]} need over {MAX_VIDEO_BYTES / 2**30:.0f} GiB")
-        duration = container_duration(container, stream)
-        if duration is None and (end is None or n_frames is not None):
-            duration = _scan_duration(container, stream)
-        if duration is not None and start >= duration:
-            raise MediaError(p, f"start {start:g} s is past the end of the video ({duration:.3f} s)")
-        stop = end if end is not None else (duration if duration is not None else start + max_duration)
-        stop = min(stop, start + max_duration)
         rate = float(stream.average_rate or stream.guessed_rate or 25)
         origin = time_origin(container)
+        limit = start + max_duration if end is None else min(end, start + max_duration)
 
         if n_frames is not None:
+            keyframes, pictures_end = _scan_index(container, stream, origin, start, limit)
+            if pictures_end is None or pictures_end <= start:
+                raise MediaError(p, f"no video at or after {start:g} s (the pictures end at {pictures_end or 0:.3f} s)")
+            stop = limit if end is not None else min(limit, pictures_end)
             span = stop - start
             targets = [start + (i + 0.5) * span / n_frames for i in range(n_frames)]
-            frames = _pick_at_times(p, container, stream, targets, size, origin, rate)
+            frames = _pick_at_times(p, container, stream, targets, size, keyframes, rate)
             fps = n_frames / span
         else:
-            seek_to(container, stream, origin + start)
+            seek_to(container, stream, start)
             timed = _frame_times(decode_tolerantly(p, container, stream), origin, rate)
-            frames = _all_in_range(p, timed, start, stop, size)
+            frames, first_time, last_time = _all_in_range(p, timed, start, limit, size)
+            if start > 0.05 and (first_time is None or first_time > start + 1.0 / rate):
+                # the seek overshot (formats without an index seek by guessing): decode from the start
+                rewind(container)
+                timed = _frame_times(decode_tolerantly(p, container, stream), origin, rate)
+                frames, first_time, last_time = _all_in_range(p, timed, start, limit, size)
+            # the sound track should cover what was read, not the whole allowance
+            stop = limit if end is not None or last_time is None else min(limit, last_time + 1.0 / rate)
             fps = rate
     if not frames:
-        raise MediaError(p, "contains no decodable video frames" + (f" after {start:g} s" if start > 0 else ""))
+        raise MediaError(p, f"no video at or after {start:g} s" if start > 0 else "contains no decodable video frames")
 
     audio = _read_track(p, start, stop) if with_audio else None
     return Video(np.stack(frames), fps, audio)

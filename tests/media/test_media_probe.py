@@ -49,6 +49,16 @@ def test_probe_video_with_and_without_sound(make: Maker) -> None:
     assert silent.duration == pytest.approx(1.0, abs=0.05)
 
 
+@pytest.mark.parametrize(
+    ("name", "codec", "container"),
+    [("cam.ts", "libx264", "mpegts"), ("old.mpg", "mpeg2video", "mpeg"), ("web.flv", "libx264", "flv")],
+)
+def test_probe_counts_frames_where_headers_only_estimate(make: Maker, name: str, codec: str, container: str) -> None:
+    info = probe(make.av_video(name, 24, fps=12, codec=codec, container_format=container))
+    assert (info.frames, info.fps) == (24, 12.0)
+    assert info.duration == pytest.approx(2.0, abs=1e-3)  # MPEG-PS's header says 1.67, FLV's 2.17
+
+
 def test_probe_animated_and_still_gif(make: Maker) -> None:
     animated = probe(make.animated_gif("a.gif", 3, [100, 200, 300]))
     assert animated.modality is Modality.VIDEO and animated.frames == 3
