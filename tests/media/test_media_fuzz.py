@@ -28,6 +28,7 @@ def seeds(make: Maker) -> dict[str, Path]:
         "mp4": make.av_video("s.mp4", 6, size=(32, 32), audio=(sine(0.6, 16000), 16000, "aac")),
         "webm": make.av_video("s.webm", 6, size=(32, 32), codec="libvpx", container_format="webm"),
         "avi": make.av_video("s.avi", 4, size=(32, 32), codec="mjpeg", pix_fmt="yuvj420p", container_format="avi"),
+        "ts": make.av_video("s.ts", 6, size=(32, 32), container_format="mpegts"),
     }
 
 
