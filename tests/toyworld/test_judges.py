@@ -159,3 +159,34 @@ def test_pictures_at_another_size_are_judged_at_the_worlds() -> None:
     assert judges.judge(resize_image(drawn.image, 128, 128)) == expected
     small = np.stack([resize_image(Image(f), 32, 32).pixels for f in drawn.video.frames])
     assert judges.judge(Video(small, fps=8.0)) == expected
+
+
+def _griffin_lim(x: np.ndarray, rng: np.random.Generator, iterations: int = 16, n: int = 512, hop: int = 128) -> np.ndarray:
+    """Magnitude-only resynthesis from a frequency-smeared spectrogram, as a mel VAE + vocoder does."""
+    _, _, spectrum = signal.stft(x, nperseg=n, noverlap=n - hop)
+    magnitude = ndimage.uniform_filter1d(np.abs(spectrum), 3, axis=0)
+    phase = np.exp(2j * np.pi * rng.random(magnitude.shape))
+    for _ in range(iterations):
+        _, y = signal.istft(magnitude * phase, nperseg=n, noverlap=n - hop)
+        _, _, spectrum = signal.stft(y[: len(x)], nperseg=n, noverlap=n - hop)
+        phase = np.exp(1j * np.angle(spectrum))
+    _, y = signal.istft(magnitude * phase, nperseg=n, noverlap=n - hop)
+    return y[: len(x)].astype(np.float32)
+
+
+def test_audio_judge_survives_phase_loss(clean: list[world.Sample]) -> None:
+    rng = np.random.default_rng(8)
+    subset = clean[::8]
+    values = [Audio(_griffin_lim(s.audio.mono(), rng), 16000) for s in subset]
+    accuracy = _accuracy(values, [s.scene for s in subset], Modality.AUDIO)
+    assert min(accuracy.values()) >= 0.95, accuracy
+
+
+def test_pictures_survive_losing_detail(clean: list[world.Sample]) -> None:
+    """Down to 16 x 16 and back up: what a coarse latent decoder might give."""
+    from codi_studio.media import resize_image
+
+    subset = clean[::2]
+    images = [resize_image(resize_image(s.image, 16, 16), 64, 64) for s in subset]
+    accuracy = _accuracy(images, [s.scene for s in subset], Modality.IMAGE)
+    assert min(accuracy.values()) >= 0.95, accuracy
