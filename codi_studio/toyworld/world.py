@@ -6,6 +6,10 @@ a caption. Drawing is vectorised over a batch with numpy (signed-distance
 anti-aliasing, harmonic recurrences for audio) because training draws hundreds
 of thousands of samples; the single-sample functions are the batch of one.
 
+Placement: the object in the still is the video's first frame, so the spec's
+"wholly inside with a 2 px margin" is kept by every drawn copy: the trail 10 px
+behind and the video's 21 px path ahead all stay inside the margin.
+
 Only numpy and codi_studio.media here: no torch.
 """
 
@@ -449,7 +453,7 @@ def _chunked(draw: Callable[[Sequence[Scene], Jitter], np.ndarray], scenes: Sequ
         draw(scenes[i : i + _PICTURE_CHUNK], jitter.rows(slice(i, i + _PICTURE_CHUNK)))
         for i in range(0, len(scenes), _PICTURE_CHUNK)
     ]
-    return np.concatenate(parts) if parts else np.empty((0,))
+    return np.concatenate(parts) if parts else draw(scenes, jitter)
 
 
 def scene_labels(scenes: Sequence[Scene]) -> np.ndarray:

@@ -95,6 +95,8 @@ def test_batch_shapes_and_labels() -> None:
     assert out["audio"].shape == (2, 16000) and out["audio"].dtype == np.float32
     assert len(out["text"]) == 2
     np.testing.assert_array_equal(out["labels"], [[2, 1, 2, 1], [0, 0, 3, 0]])
+    empty = w.batch([], np.random.default_rng(0))
+    assert empty["image"].shape == (0, 64, 64, 3) and empty["audio"].shape == (0, 16000)
     only_audio = w.batch(scenes, np.random.default_rng(0), ("audio",))
     assert set(only_audio) == {"audio", "labels"}
     with pytest.raises(ValueError, match="unknown modality 'smell'"):
