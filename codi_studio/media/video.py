@@ -152,8 +152,11 @@ def _pick_at_times(
                 break
             shown, shown_pixels, ahead = ahead[1], None, None
         if shown is None:  # the first frame starts after the target: it is still the best we have
-            if ahead is None:
-                break
+            if ahead is None:  # nothing decodable from here on (a damaged tail): repeat the last picture
+                if not picked:
+                    break
+                picked.append(picked[-1])
+                continue
             shown = ahead[1]
         if shown_pixels is None:
             shown_pixels = _upright(shown, size)

@@ -128,6 +128,12 @@ def test_mp4_with_damaged_frames_never_crashes(make: Maker) -> None:
         assert exc.path == str(path)
     else:  # FFmpeg conceals damage: whatever comes back is a well-formed video
         assert isinstance(value, Video) and value.width == 64
+    try:
+        sampled = read_video(path, n_frames=8)
+    except MediaError as exc:
+        assert exc.path == str(path)
+    else:  # asked for 8, given 8: damage never shortens a sampled clip
+        assert sampled.n_frames == 8
 
 
 @pytest.mark.parametrize("reader", READERS)
