@@ -1,9 +1,10 @@
 """Media values <-> the tensors each component takes, per modality.
 
-Preprocessing follows the reference: images are centre-cropped square and
-resized, video frames likewise; CLIP sees them CLIP-normalised; the
-unconditional inputs are CLIP of "", of a mid-grey picture (the reference's
-all-zero [-1, 1] input) and CLAP of silence.
+Preprocessing follows the reference (codi_studio.codi.encoders.clip_preprocess):
+images and video frames are centre-cropped square, regularised to a working
+size, then put through CLIP's processor; the unconditional inputs are CLIP of
+"", of the all-zero [-1, 1] picture or clip (mid-grey) and CLAP of silence.
+Small models trained at their own size pin the working sizes in config extras.
 """
 
 from __future__ import annotations
@@ -18,31 +19,10 @@ from codi_studio.codi.model import CodiModel
 from codi_studio.media.values import Audio, Image, MediaValue, Modality, Text, Video
 
 
-def square_resize(frames: np.ndarray, size: int) -> np.ndarray:
-    """(..., H, W, 3) uint8 -> (..., size, size, 3): centre crop to a square, then bicubic resize."""
-    import cv2
-
-    h, w = frames.shape[-3:-1]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    cropped = frames[..., top:top + side, left:left + side, :]
-    if side == size:
-        return np.ascontiguousarray(cropped)
-    flat = cropped.reshape(-1, side, side, 3)
-    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
-    out = np.stack([cv2.resize(f, (size, size), interpolation=interp) for f in flat])
-    return out.reshape(*cropped.shape[:-3], size, size, 3)
-
-
 def pick_frames(video: Video, count: int) -> np.ndarray:
     """`count` frames evenly over the clip (repeating frames of a shorter one)."""
     idx = np.floor((np.arange(count) + 0.5) * video.n_frames / count).astype(int)
     return video.frames[np.clip(idx, 0, video.n_frames - 1)]
-
-
-def to_unit_range(frames: np.ndarray) -> torch.Tensor:
-    """(..., H, W, 3) uint8 -> (..., 3, H, W) float in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(frames)).movedim(-1, -3).float() / 127.5 - 1.0
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -86,14 +66,34 @@ class ModalityIO:
         return vae
 
     # ---- conditioning -------------------------------------------------------------------------------
-    def _clip_pixels(self, frames_uint8: np.ndarray) -> torch.Tensor:
-        clip = self.model.component("clip")
-        cfg = clip.config
-        x = torch.from_numpy(square_resize(frames_uint8, cfg.image_size)).float() / 255.0
-        mean = torch.tensor(cfg.image_mean).view(3, 1, 1)
-        std = torch.tensor(cfg.image_std).view(3, 1, 1)
-        x = (x.movedim(-1, -3) - mean) / std
-        return x.to(self.model.device, self.model.dtype)
+    def _vision_working_size(self, key: str, default: int) -> int:
+        """Size conditions are regularised to before CLIP's processor (the reference: 512 images, 256 video)."""
+        return int(self.model.config.extras.get(key, default))
+
+    def _clip_image(self, pixels: np.ndarray | None, n: int) -> torch.Tensor:
+        """CLIP pixels of an image, or of the reference's unconditional all-zero ([-1, 1]) picture."""
+        from codi_studio.codi.encoders import pixels_from_signed, preprocess_image
+        from codi_studio.codi.encoders.clip_preprocess import IMAGE_WORKING_SIZE
+
+        cfg = self.model.component("clip").config
+        if pixels is None:
+            size = self._vision_working_size("clip_image_working_size", IMAGE_WORKING_SIZE)
+            x = pixels_from_signed(torch.zeros(1, 3, size, size), cfg)
+        else:
+            x = preprocess_image(pixels, cfg, self._vision_working_size("clip_image_working_size", IMAGE_WORKING_SIZE))
+        return x.to(self.model.device, self.model.dtype).expand(n, -1, -1, -1)
+
+    def _clip_video(self, frames: np.ndarray | None, n: int) -> torch.Tensor:
+        from codi_studio.codi.encoders import pixels_from_signed, preprocess_video
+        from codi_studio.codi.encoders.clip_preprocess import VIDEO_WORKING_SIZE
+
+        cfg = self.model.component("clip").config
+        size = self._vision_working_size("clip_video_working_size", VIDEO_WORKING_SIZE)
+        if frames is None:
+            x = pixels_from_signed(torch.zeros(1, 3, self.geometry.video_frames, size, size), cfg)
+        else:
+            x = preprocess_video(frames, cfg, size)
+        return x.to(self.model.device, self.model.dtype).expand(n, -1, -1, -1, -1)
 
     def _audio_wave(self, audio: Audio | None, n: int) -> torch.Tensor:
         rate, seconds = self.geometry.audio_rate, self.geometry.audio_seconds
@@ -114,15 +114,11 @@ class ModalityIO:
             return clip.encode_text([value.text] * n), clip.encode_text([""] * n)
         if isinstance(value, Image):
             clip = self.model.component("clip")
-            pixels = self._clip_pixels(value.pixels[None]).expand(n, -1, -1, -1)
-            grey = self._clip_pixels(np.full_like(value.pixels[None], 128))
-            return clip.encode_image(pixels), clip.encode_image(grey.expand(n, -1, -1, -1))
+            return clip.encode_image(self._clip_image(value.pixels, n)), clip.encode_image(self._clip_image(None, n))
         if isinstance(value, Video):
             clip = self.model.component("clip")
             frames = pick_frames(value, self.geometry.video_frames)
-            pixels = self._clip_pixels(frames)[None].expand(n, -1, -1, -1, -1)
-            grey = self._clip_pixels(np.full_like(frames, 128))[None].expand(n, -1, -1, -1, -1)
-            return clip.encode_video(pixels), clip.encode_video(grey)
+            return clip.encode_video(self._clip_video(frames, n)), clip.encode_video(self._clip_video(None, n))
         if isinstance(value, Audio):
             clap = self.model.component("clap")
             return clap.encode_audio(self._audio_wave(value, n)), clap.encode_audio(self._audio_wave(None, n))

@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-import numpy as np
 import torch
 
 from codi_studio.codi import modality_io as mio
+from codi_studio.codi.config import ModelConfig
 from codi_studio.codi.model import CodiModel
-from codi_studio.codi.samplers import sample
+from codi_studio.codi.samplers import Denoiser, sample
 from codi_studio.media.values import MediaValue, Modality
 from codi_studio.service.requests import CancelToken
 
@@ -46,8 +46,6 @@ class CodiPipeline:
         Composable conditioning as CoDi does it: sum_i c_i * w_i / sum_i w_i, over the
         conditional encodings and, separately, over their unconditional counterparts.
         """
-        from codi_studio.codi.unet import mix_conditions
-
         if not conditions:
             raise ValueError("at least one input is needed")
         weights = [float(w) for _, w in conditions]
@@ -58,12 +56,7 @@ class CodiPipeline:
             c, u = self.io.encode(value, n)
             cond.append(c)
             uncond.append(u)
-        context_c = mix_conditions(cond, weights)
-        context_u = mix_conditions(uncond, weights)
-        tokens = max(context_c.shape[1], context_u.shape[1])
-        context_c = context_c.expand(-1, tokens, -1) if context_c.shape[1] == 1 else context_c
-        context_u = context_u.expand(-1, tokens, -1) if context_u.shape[1] == 1 else context_u
-        return torch.cat([context_u, context_c])
+        return guidance_context(cond, uncond, weights)
 
     # ---- generation ---------------------------------------------------------------------------------
     @torch.inference_mode()
@@ -94,23 +87,7 @@ class CodiPipeline:
         noise = {m.value: torch.randn(self.io.latent_shape(m, n_samples), generator=generator)
                  .to(self.model.device, self.model.dtype) for m in outputs}
         unet = self.model.unet(m.value for m in outputs)
-        mode = joint_mode or self.model.config.joint_mode
-        do_cfg = guidance != 1.0
-        if not do_cfg:
-            context = context[n_samples:]
-
-        def denoise(latents: dict[str, torch.Tensor], t: torch.Tensor) -> dict[str, torch.Tensor]:
-            batch = next(iter(latents.values())).shape[0] * (2 if do_cfg else 1)
-            doubled = {m: torch.cat([x, x]) if do_cfg else x for m, x in latents.items()}
-            timesteps = torch.full((batch,), int(t), device=self.model.device, dtype=torch.long)
-            out = unet(doubled, timesteps, context, joint_mode=mode)
-            if not do_cfg:
-                return out
-            guided = {}
-            for m, y in out.items():
-                u, c = y.chunk(2)
-                guided[m] = u + guidance * (c - u)
-            return guided
+        denoise = guided_denoiser(unet, context, guidance, joint_mode or self.model.config.joint_mode)
 
         def step_callback(step: int, total: int, predicted: Mapping[str, torch.Tensor]) -> None:
             if on_step is None:
@@ -126,13 +103,7 @@ class CodiPipeline:
             noise,
             sampler=sampler,
             steps=steps,
-            schedule=dict(
-                num_train_timesteps=self.model.config.num_train_timesteps,
-                beta_schedule=self.model.config.beta_schedule,
-                beta_start=self.model.config.beta_start,
-                beta_end=self.model.config.beta_end,
-                prediction_type=self.model.config.prediction_type,
-            ),
+            schedule=noise_schedule(self.model.config),
             cancel=cancel,
             on_step=step_callback,
         )
@@ -147,7 +118,53 @@ class CodiPipeline:
         return PipelineOutput(samples, timings)
 
 
-def as_uint8_frames(x: torch.Tensor) -> np.ndarray:
-    """(..., 3, H, W) in [-1, 1] -> (..., H, W, 3) uint8, as CoDi's clamp((x+1)/2)."""
-    x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.movedim(-3, -1).cpu().numpy()
+def guidance_context(conditional: Sequence[torch.Tensor], unconditional: Sequence[torch.Tensor],
+                     weights: Sequence[float]) -> torch.Tensor:
+    """One (2n, tokens, dim) context for a guided batch: the unconditional mix, then the conditional mix.
+
+    Composable conditioning as CoDi does it: sum_i c_i * w_i / sum_i w_i, over the conditional
+    encodings and, separately, over their unconditional counterparts (tokens broadcast: a
+    1-token audio encoding mixes with 77-token text).
+    """
+    from codi_studio.codi.unet import mix_conditions
+
+    context_c = mix_conditions(list(conditional), list(weights))
+    context_u = mix_conditions(list(unconditional), list(weights))
+    tokens = max(context_c.shape[1], context_u.shape[1])
+    context_c = context_c.expand(-1, tokens, -1) if context_c.shape[1] == 1 else context_c
+    context_u = context_u.expand(-1, tokens, -1) if context_u.shape[1] == 1 else context_u
+    return torch.cat([context_u, context_c])
+
+
+def guided_denoiser(unet: torch.nn.Module, context: torch.Tensor, guidance: float, joint_mode: str) -> Denoiser:
+    """The per-step model call of `sample`, with classifier-free guidance.
+
+    `context` is `guidance_context`'s (2n, ...) batch. With guidance != 1 the latents are doubled
+    so that one UNet call computes the unconditional and conditional halves, combined as
+    u + guidance * (c - u); with guidance 1 only the conditional half runs.
+    """
+    do_cfg = guidance != 1.0
+    if not do_cfg:
+        context = context[context.shape[0] // 2:]
+
+    def denoise(latents: dict[str, torch.Tensor], t: torch.Tensor) -> dict[str, torch.Tensor]:
+        first = next(iter(latents.values()))
+        batch = first.shape[0] * (2 if do_cfg else 1)
+        doubled = {m: torch.cat([x, x]) if do_cfg else x for m, x in latents.items()}
+        timesteps = torch.full((batch,), int(t), device=first.device, dtype=torch.long)
+        out = unet(doubled, timesteps, context, joint_mode=joint_mode)
+        if not do_cfg:
+            return out
+        guided = {}
+        for m, y in out.items():
+            u, c = y.chunk(2)
+            guided[m] = u + guidance * (c - u)
+        return guided
+
+    return denoise
+
+
+def noise_schedule(config: ModelConfig) -> dict[str, object]:
+    """The `schedule` argument of `sample` for a model."""
+    return dict(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
+                beta_start=config.beta_start, beta_end=config.beta_end, prediction_type=config.prediction_type)

@@ -67,7 +67,8 @@ def tiny_config(model_id: str = "tiny-random", joint_mode: str = "cross") -> Mod
     geometry = Geometry(image_size=32, video_frames=4, video_fps=4.0, audio_rate=16000, audio_seconds=1.0,
                         text_max_length=clip.max_text_length)
     return ModelConfig(id=model_id, name="tiny random CoDi (tests)", components=comps, joint_mode=joint_mode,
-                       geometry=geometry, extras={"defaults": {"steps": 4, "guidance": 3.0, "sampler": "ddim"}})
+                       geometry=geometry, extras={"defaults": {"steps": 4, "guidance": 3.0, "sampler": "ddim"},
+                               "clip_image_working_size": 32, "clip_video_working_size": 32})
 
 
 def _tiny_image_vae(cls: Any) -> dict[str, Any]:
