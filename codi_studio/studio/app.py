@@ -59,8 +59,8 @@ def run(project: str | None = None, screenshot: str | None = None) -> int:
     settings = StudioSettings()
     window = MainWindow(settings=settings, interactive=screenshot is None)
     path = Path(project) if project else first_project(settings)
-    window.open_project(path)
     if screenshot is not None:
+        window.open_project(path)
         window.resize(1600, 960)
         wait_until_drawn(window, app)
         window.view.select_shot(window.model.shots[0].uid if window.model.shots else None)
@@ -76,4 +76,13 @@ def run(project: str | None = None, screenshot: str | None = None) -> int:
         window.close()
         return 0
     window.show()
+    # the window is up first; the project (and the store behind it) loads right after
+    QTimer.singleShot(0, lambda: _open_or_report(window, path))
     return int(app.exec())
+
+
+def _open_or_report(window: MainWindow, path: Path) -> None:
+    try:
+        window.open_project(path)
+    except Exception as exc:  # already shown to the user by open_project; keep the window usable
+        window.statusBar().showMessage(f"Could not open {path}: {exc}", 15000)

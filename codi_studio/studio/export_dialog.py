@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+import queue
+
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
 from codi_studio.service import timeline_export
 from codi_studio.service.requests import CancelToken
 from codi_studio.service.timeline_export import ExportCancelled, PlacedClip
+from codi_studio.studio.thread_bridge import EventPump, PostingThread
 
 FORMATS = {
     "mp4": ("Video with sound (MP4)", ".mp4"),
@@ -41,27 +44,17 @@ FORMATS = {
 }
 
 
-class _ExportWorker(QObject):
-    progress = Signal(float, str)
-    finished = Signal(str)
-    failed = Signal(str)
-    cancelled = Signal()
-
-    def __init__(self, job: Callable[[Callable[[float, str], None], CancelToken], Path], cancel: CancelToken) -> None:
-        super().__init__()
-        self._job = job
-        self._cancel = cancel
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            path = self._job(lambda f, what: self.progress.emit(f, what), self._cancel)
-        except ExportCancelled:
-            self.cancelled.emit()
-        except Exception as exc:  # shown in the dialog, never raised into Qt
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.finished.emit(str(path))
+def _run_export(job: Callable[[Callable[[float, str], None], CancelToken], Path], cancel: CancelToken,
+                post: Callable[..., None]) -> None:
+    """Runs on the export thread; reports through `post` only (see thread_bridge.py)."""
+    try:
+        path = job(lambda f, what: post("progress", f, what), cancel)
+    except ExportCancelled:
+        post("cancelled")
+    except Exception as exc:  # shown in the dialog, never raised into Qt
+        post("failed", f"{type(exc).__name__}: {exc}")
+    else:
+        post("finished", str(path))
 
 
 class ExportDialog(QDialog):
@@ -79,9 +72,11 @@ class ExportDialog(QDialog):
         self._export_bundle = export_bundle
         self._export_otio = export_otio
         self._default_dir = default_dir
-        self._thread: QThread | None = None
-        self._worker: _ExportWorker | None = None
+        self._thread: PostingThread | None = None
         self._cancel: CancelToken | None = None
+        self._outbox: "queue.Queue[tuple]" = queue.Queue()
+        self._pump = EventPump(self._outbox, {"progress": self._on_progress, "finished": self._on_finished,
+                                              "failed": self._on_failed, "cancelled": self._on_cancelled}, self)
         self.last_error = ""
         self.buttons_group = QButtonGroup(self)
         self.format_buttons: dict[str, QRadioButton] = {}
@@ -194,17 +189,11 @@ class ExportDialog(QDialog):
                 return timeline_export.export_wav(placed, target, start, end, progress=progress, cancel=cancel)
             return timeline_export.export_frame_png(placed, target, playhead)
 
-        self._cancel = CancelToken()
-        self._thread = QThread(self)
-        self._worker = _ExportWorker(job, self._cancel)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.finished.connect(self._on_finished)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.cancelled.connect(self._on_cancelled)
+        cancel = self._cancel = CancelToken()
+        self._thread = PostingThread(lambda post: _run_export(job, cancel, post), self._outbox, "codi-export")
         self.export_button.setEnabled(False)
         self.status.setText("Exporting…")
+        self._pump.start()
         self._thread.start()
 
     def cancel_or_close(self) -> None:
@@ -220,10 +209,9 @@ class ExportDialog(QDialog):
 
     def _stop_thread(self) -> None:
         if self._thread is not None:
-            self._thread.quit()
             self._thread.wait()
             self._thread = None
-            self._worker = None
+        self._pump.stop()
         self.export_button.setEnabled(True)
 
     def _on_finished(self, path: str) -> None:

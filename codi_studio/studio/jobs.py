@@ -2,20 +2,24 @@
 
 The worker owns the GenerationService (and so the only torch in the process
 runs on its thread); it loads the model once and runs jobs one at a time. The
-queue lives on the UI thread, hands the worker one job at a time through a
-queued signal, and reports every change through its own signals, so widgets
-never touch the worker directly.
+queue lives on the UI thread, hands the worker one job at a time, and reports
+every change through its own signals, so widgets never touch the worker.
+Between the threads go plain Python queues, never Qt signals (see
+thread_bridge.py for why).
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import queue
 import time
 import traceback
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from codi_studio.service.generation import GenerationService
 from codi_studio.service.requests import (
@@ -25,6 +29,7 @@ from codi_studio.service.requests import (
     GenerationResult,
     Progress,
 )
+from codi_studio.studio.thread_bridge import EventPump, PostingThread
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 PREVIEW_INTERVAL_S = 0.25  # previews are decoded media: send a few per second, not every step
@@ -48,36 +53,39 @@ class Job:
     seconds: float | None = None
 
 
-class GenerationWorker(QObject):
-    """Runs on its own QThread. Slots are called through queued connections."""
+_STOP = -1
 
-    modelLoaded = Signal(object)  # ModelInfo
-    jobStarted = Signal(int)
-    jobProgress = Signal(int, int, int, object, object)  # job id, step, total, eta seconds or None, previews
-    jobFinished = Signal(int, object)  # job id, GenerationResult
-    jobFailed = Signal(int, str)
-    jobCancelled = Signal(int)
+
+class GenerationWorker:
+    """Lives on the generation thread: takes (job id, request, cancel) from its inbox and runs them."""
 
     def __init__(self, service_factory: Callable[[], GenerationService]) -> None:
-        super().__init__()
         self._service_factory = service_factory
         self._service: GenerationService | None = None
         self._loaded_model: tuple[str | None] | None = None
+        self.inbox: "queue.Queue[tuple[int, GenerationRequest | None, CancelToken | None]]" = queue.Queue()
 
-    def _ensure_model(self, model: str | None) -> None:
+    def loop(self, post: Callable[..., None]) -> None:
+        while True:
+            job_id, request, cancel = self.inbox.get()
+            if job_id == _STOP:
+                return
+            assert request is not None and cancel is not None
+            self.run(job_id, request, cancel, post)
+
+    def _ensure_model(self, model: str | None, post: Callable[..., None]) -> None:
         if self._service is None:
             self._service = self._service_factory()
         if self._loaded_model != (model,):
             info = self._service.load_model(model)
             self._loaded_model = (model,)
-            self.modelLoaded.emit(info)
+            post("model", f"{info.name} on {info.device}")
 
-    @Slot(int, object, object)
-    def run(self, job_id: int, request: GenerationRequest, cancel: CancelToken) -> None:
+    def run(self, job_id: int, request: GenerationRequest, cancel: CancelToken, post: Callable[..., None]) -> None:
         if cancel.cancelled:
-            self.jobCancelled.emit(job_id)
+            post("cancelled", job_id)
             return
-        self.jobStarted.emit(job_id)
+        post("started", job_id)
         started = time.monotonic()
         last_preview = [0.0]
 
@@ -88,26 +96,22 @@ class GenerationWorker(QObject):
             if p.previews and (now - last_preview[0] >= PREVIEW_INTERVAL_S or p.step == p.total):
                 previews = dict(p.previews)
                 last_preview[0] = now
-            self.jobProgress.emit(job_id, p.step, p.total, eta, previews)
+            post("progress", job_id, p.step, p.total, eta, previews)
 
         try:
-            self._ensure_model(request.model)
+            self._ensure_model(request.model, post)
             assert self._service is not None
             result = self._service.generate(request, progress=on_progress, cancel=cancel)
         except GenerationCancelled:
-            self.jobCancelled.emit(job_id)
+            post("cancelled", job_id)
         except Exception as exc:  # every failure is shown in the queue, never kills the thread
-            message = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
             if cancel.cancelled:
-                self.jobCancelled.emit(job_id)
+                post("cancelled", job_id)
             else:
-                self.jobFailed.emit(job_id, message)
+                post("failed", job_id, f"{type(exc).__name__}: {exc}")
         else:
-            if cancel.cancelled and not result.samples:
-                self.jobCancelled.emit(job_id)
-            else:
-                self.jobFinished.emit(job_id, result)
+            post("finished", job_id, result)
 
 
 class JobQueue(QObject):
@@ -116,8 +120,7 @@ class JobQueue(QObject):
     jobAdded = Signal(int)
     jobChanged = Signal(int)
     jobFinished = Signal(int)  # the result is on queue.job(id).result
-    modelLoaded = Signal(object)
-    _dispatch = Signal(int, object, object)
+    modelLoaded = Signal(str)
 
     def __init__(self, service_factory: Callable[[], GenerationService] | None = None,
                  parent: QObject | None = None) -> None:
@@ -126,18 +129,21 @@ class JobQueue(QObject):
         self._order: list[int] = []
         self._ids = itertools.count(1)
         self._running: int | None = None
-        self._thread = QThread()
-        self._thread.setObjectName("codi-generation")
         self._worker = GenerationWorker(service_factory or (lambda: GenerationService("auto")))
-        self._worker.moveToThread(self._thread)
-        self._dispatch.connect(self._worker.run)
-        self._worker.jobStarted.connect(self._on_started)
-        self._worker.jobProgress.connect(self._on_progress)
-        self._worker.jobFinished.connect(self._on_finished)
-        self._worker.jobFailed.connect(self._on_failed)
-        self._worker.jobCancelled.connect(self._on_cancelled)
-        self._worker.modelLoaded.connect(self.modelLoaded)
+        outbox: "queue.Queue[tuple]" = queue.Queue()
+        self._thread = PostingThread(self._worker.loop, outbox, "codi-generation")
+        self._pump = EventPump(outbox, {
+            "model": self.modelLoaded.emit,
+            "started": self._on_started,
+            "progress": self._on_progress,
+            "finished": self._on_finished,
+            "failed": self._on_failed,
+            "cancelled": self._on_cancelled,
+        }, self)
         self._thread.start()
+        # a script that ends without closing the window must not destroy a running QThread (Qt aborts)
+        ref = weakref.ref(self)
+        atexit.register(lambda: (q := ref()) is not None and q.shutdown())
 
     # ---- reading ------------------------------------------------------------------------
     def job(self, job_id: int) -> Job:
@@ -186,11 +192,16 @@ class JobQueue(QObject):
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Cancel everything and stop the thread (called when the window closes)."""
-        self.cancel_all()
-        self._thread.quit()
-        self._thread.wait(timeout_ms)
+        try:
+            self.cancel_all()
+            if self._thread.isRunning():
+                self._worker.inbox.put((_STOP, None, None))
+                self._thread.wait(timeout_ms)
+            self._pump.stop()
+        except RuntimeError:  # the C++ side is already gone (interpreter shutdown)
+            pass
 
-    # ---- worker signals -------------------------------------------------------------------
+    # ---- events from the worker (run on the UI thread by the pump) ------------------------
     def _next(self) -> None:
         if self._running is not None:
             return
@@ -201,7 +212,8 @@ class JobQueue(QObject):
                 job.state = RUNNING
                 job.message = "loading model" if job.step == 0 else ""
                 self.jobChanged.emit(job_id)
-                self._dispatch.emit(job_id, job.request, job.cancel)
+                self._worker.inbox.put((job_id, job.request, job.cancel))
+                self._pump.start()
                 return
 
     def _on_started(self, job_id: int) -> None:
@@ -210,10 +222,10 @@ class JobQueue(QObject):
         job.message = "starting"
         self.jobChanged.emit(job_id)
 
-    def _on_progress(self, job_id: int, step: int, total: int, eta: object, previews: object) -> None:
+    def _on_progress(self, job_id: int, step: int, total: int, eta: float | None, previews: dict | None) -> None:
         job = self._jobs[job_id]
         job.step, job.total = step, total
-        job.eta = eta if isinstance(eta, float) else None
+        job.eta = eta
         job.message = ""
         if previews:
             job.context["previews"] = previews
@@ -228,10 +240,10 @@ class JobQueue(QObject):
         self._running = None
         self.jobChanged.emit(job_id)
         self._next()
+        self._stop_pump_when_idle()
 
-    def _on_finished(self, job_id: int, result: object) -> None:
+    def _on_finished(self, job_id: int, result: GenerationResult) -> None:
         job = self._jobs[job_id]
-        assert isinstance(result, GenerationResult)
         job.result = result
         job.context.pop("previews", None)
         self._running = None
@@ -241,6 +253,11 @@ class JobQueue(QObject):
         self.jobFinished.emit(job_id)  # recorded before the next job starts
         self.jobChanged.emit(job_id)
         self._next()
+        self._stop_pump_when_idle()
+
+    def _stop_pump_when_idle(self) -> None:
+        if self._running is None:
+            self._pump.stop()
 
     def _on_failed(self, job_id: int, message: str) -> None:
         self._finish(job_id, FAILED, message)

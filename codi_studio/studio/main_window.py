@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 from codi_studio.media.values import Modality
 from codi_studio.service.generation import GenerationService
 from codi_studio.service.timeline_export import mix_audio, output_size, render_frame
-from codi_studio.store import StoreError
 from codi_studio.studio import snapshot
 from codi_studio.studio.audio_output import AudioOutput
 from codi_studio.studio.commands import AddClipsCommand, EditClipCommand, EditShotCommand
@@ -35,16 +34,26 @@ from codi_studio.studio.inspector import Inspector
 from codi_studio.studio.job_panel import JobPanel
 from codi_studio.studio.jobs import CANCELLED, DONE, FAILED, RUNNING, JobQueue
 from codi_studio.studio.media_bin import MediaBin
-from codi_studio.studio.session import ProjectSession
 from codi_studio.studio.settings import StudioSettings
 from codi_studio.studio.timeline_model import OUTPUT, Clip, Shot, TimelineModel
 from codi_studio.studio.timeline_view import TimelineWidget
 from codi_studio.studio.viewer import Viewer
 
+if TYPE_CHECKING:
+    from codi_studio.studio.session import ProjectSession
+
 log = logging.getLogger(__name__)
 AUTOSAVE_MS = 60_000
 PLAYBACK_TICK_MS = 33
 LAYOUT_VERSION = 1
+
+
+def store_error() -> type[Exception]:
+    """The store's error type. `except` evaluates this only while handling an error, so the store
+    (SQLAlchemy, slow to import) loads after the window is on screen, when a project opens."""
+    from codi_studio.store import StoreError  # noqa: PLC0415
+
+    return StoreError
 
 
 class _NoPreviews:
@@ -198,7 +207,7 @@ class MainWindow(QMainWindow):
         self.history.versionPicked.connect(self.pick_version)
         self.queue.jobChanged.connect(self._on_job_changed)
         self.queue.jobFinished.connect(self._on_job_finished)
-        self.queue.modelLoaded.connect(lambda info: self.status_label.setText(f"model {info.name} on {info.device}"))
+        self.queue.modelLoaded.connect(lambda text: self.status_label.setText(f"model {text}"))
         self.viewer.playToggled.connect(self.toggle_play)
         self.viewer.toStart.connect(lambda: self.seek(0.0))
         self.viewer.toEnd.connect(lambda: self.seek(self.model.duration))
@@ -224,12 +233,14 @@ class MainWindow(QMainWindow):
     # ---- projects ---------------------------------------------------------------------------
     def open_project(self, path: str | Path, recover: bool | None = None) -> None:
         """Opens (or, for a new path, creates) a project; offers the autosave after a crash."""
+        from codi_studio.studio.session import ProjectSession  # noqa: PLC0415 - see store_error()
+
         path = Path(path)
         self.close_project()
         try:
             session = ProjectSession.open(path, self.model) if path.exists() else ProjectSession.create(path,
                                                                                                       self.model)
-        except StoreError as exc:
+        except store_error() as exc:
             self._error("Cannot open project", str(exc))
             raise
         self.session = session
@@ -291,7 +302,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             self.session.save()
-        except StoreError as exc:
+        except store_error() as exc:
             self._error("Save failed", str(exc))
             return False
         snapshot.autosave_path(self.session.path).unlink(missing_ok=True)
@@ -386,7 +397,7 @@ class MainWindow(QMainWindow):
             return None
         try:
             clip = self.session.clip_for_asset(asset_id, track_uid, time)
-        except (ValueError, StoreError) as exc:
+        except (ValueError, store_error()) as exc:
             self.statusBar().showMessage(str(exc), 6000)
             return None
         self.undo.push(AddClipsCommand(self.model, [clip]))
@@ -537,7 +548,7 @@ class MainWindow(QMainWindow):
         shot = self.model.shot(shot_uid)
         try:
             request, inputs = self.session.request_for(shot)
-        except (ValueError, StoreError) as exc:
+        except (ValueError, store_error()) as exc:
             self._error("Cannot generate", str(exc))
             return None
         store_job = None
@@ -546,7 +557,7 @@ class MainWindow(QMainWindow):
                 {"shot": shot.name, "outputs": [m.value for m in request.outputs], "seed": request.seed,
                  "steps": request.steps, "guidance": request.guidance, "sampler": request.sampler,
                  "model": request.model, "inputs": [i.to_dict() for i in inputs]}).id
-        except StoreError as exc:  # bookkeeping only: the generation itself can still run
+        except store_error() as exc:  # bookkeeping only: the generation itself can still run
             log.warning("could not record the job: %s", exc)
         label = f"{shot.name or 'Shot'} → {'+'.join(m.value for m in request.outputs)}"
         return self.queue.submit(shot.uid, request, label,
@@ -574,7 +585,7 @@ class MainWindow(QMainWindow):
                 if not job.context.get("started"):
                     self.session.project.start_job(store_job)
                 self.session.project.cancel_job(store_job)
-        except StoreError as exc:
+        except store_error() as exc:
             log.warning("job bookkeeping failed: %s", exc)
         previews = job.context.pop("previews", None)
         if previews:
@@ -608,7 +619,7 @@ class MainWindow(QMainWindow):
         try:
             added, updated = self.session.record_result(shot, job.request, job.context["inputs"], job.result,
                                                         job.context.get("store_job"))
-        except (StoreError, ValueError) as exc:
+        except (store_error(), ValueError) as exc:
             job.state = FAILED
             job.message = f"could not record the result: {exc}"
             self._error("Recording the result failed", str(exc))
