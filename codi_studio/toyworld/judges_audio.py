@@ -55,13 +55,12 @@ class Spectrogram:
         return float(np.sqrt((self.magnitude[frame, lo:hi] ** 2).sum()))
 
 
-def _candidates(sample_rate: int) -> np.ndarray:
-    return np.geomspace(F0_RANGE[0], F0_RANGE[1], 400)
+_CANDIDATES = np.geomspace(F0_RANGE[0], F0_RANGE[1], 400)  # 0.5 % apart
 
 
 def pitch_track(spec: Spectrogram) -> np.ndarray:
     """Fundamental per frame (Hz), NaN in silent frames."""
-    candidates = _candidates(spec.sample_rate)
+    candidates = _CANDIDATES
     nyquist = spec.sample_rate / 2
     scores = np.zeros((spec.magnitude.shape[0], len(candidates)))
     for k in range(1, world.N_HARMONICS + 1):
