@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, String, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from codi_studio.store.records import ClipRecord, MediaFacts, Recipe, RecipeInput, VersionRecord
@@ -29,8 +29,11 @@ def version_select() -> Select[Any]:
         select(
             _V.id, _V.asset_id, _V.number, _V.modality, _V.blob_hash, _V.format, _V.source_name,
             _V.width, _V.height, _V.fps, _V.frames, _V.duration, _V.sample_rate, _V.channels, _V.has_audio,
-            _V.generation_id, _V.sample_index, _V.created_at, _V.deleted_at,
-            BlobRow.size, AssetRow.origin, AssetRow.deleted_at.label("asset_deleted_at"),
+            _V.generation_id, _V.sample_index,
+            # raw text, parsed by datetime.fromisoformat: SQLAlchemy's per-row DateTime regex costs more than the query
+            type_coerce(_V.created_at, String).label("created_at"),
+            (_V.deleted_at.is_not(None) | AssetRow.deleted_at.is_not(None)).label("deleted"),
+            BlobRow.size, AssetRow.origin,
         )
         .join(BlobRow, BlobRow.hash == _V.blob_hash)
         .join(AssetRow, AssetRow.id == _V.asset_id)
@@ -54,7 +57,10 @@ def recipes_for(s: Session, generation_ids: Iterable[int]) -> dict[int, Recipe]:
             else RecipeInput(row.modality, row.weight, text=row.text)
         )
     recipes: dict[int, Recipe] = {}
-    for g in s.execute(select(GenerationRow.__table__).where(GenerationRow.id.in_(ids))):
+    g_ = GenerationRow
+    columns = (g_.id, g_.model_id, g_.model_hash, g_.sampler, g_.steps, g_.guidance, g_.seed, g_.outputs, g_.n_samples,
+               g_.joint_mode, g_.extra)
+    for g in s.execute(select(*columns).where(GenerationRow.id.in_(ids))):
         recipes[g.id] = Recipe(
             model_id=g.model_id, model_hash=g.model_hash, sampler=g.sampler, steps=g.steps, guidance=g.guidance,
             seed=g.seed, outputs=tuple(json.loads(g.outputs)), inputs=tuple(inputs[g.id]), n_samples=g.n_samples,
@@ -73,8 +79,8 @@ def version_records(s: Session, query: Select[Any]) -> list[VersionRecord]:
             content_hash=r.blob_hash, size_bytes=r.size, format=r.format, source_name=r.source_name,
             facts=MediaFacts(width=r.width, height=r.height, fps=r.fps, frames=r.frames, duration=r.duration,
                              sample_rate=r.sample_rate, channels=r.channels, has_audio=r.has_audio),
-            created_at=r.created_at.replace(tzinfo=timezone.utc),
-            deleted=r.deleted_at is not None or r.asset_deleted_at is not None,
+            created_at=datetime.fromisoformat(r.created_at).replace(tzinfo=timezone.utc),
+            deleted=bool(r.deleted),
             generation_id=r.generation_id, sample_index=r.sample_index,
             recipe=recipes.get(r.generation_id) if r.generation_id is not None else None,
         )
@@ -83,12 +89,11 @@ def version_records(s: Session, query: Select[Any]) -> list[VersionRecord]:
 
 
 def clip_records(s: Session, query: Select[Any]) -> list[ClipRecord]:
-    """Run a query selecting (ClipRow columns..., shown version id)."""
+    """Run a `timeline.clip_select()`-based query."""
     records = []
-    for (clip_id, track_id, asset_id, picked, text_, start, duration, in_point, weight, _created, deleted_at,
-         shown) in s.execute(query):
+    for clip_id, track_id, asset_id, picked, text_, start, duration, in_point, weight, deleted, shown in s.execute(query):
         records.append(ClipRecord(clip_id, track_id, start, duration, in_point, weight, asset_id, shown, picked,
-                                  text_, deleted_at is not None))
+                                  text_, bool(deleted)))
     return records
 
 

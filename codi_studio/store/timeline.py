@@ -45,7 +45,9 @@ def shown_version_expr():  # type: ignore[no-untyped-def]
 @lru_cache(maxsize=None)
 def clip_select():  # type: ignore[no-untyped-def]
     """Clip columns plus `shown`, the version the clip shows."""
-    return select(*ClipRow.__table__.columns, shown_version_expr().label("shown"))
+    c = ClipRow
+    return select(c.id, c.track_id, c.asset_id, c.current_version_id, c.text, c.start, c.duration, c.in_point,
+                  c.weight, c.deleted_at.is_not(None).label("deleted"), shown_version_expr().label("shown"))
 
 
 class TimelineOps(ProjectBase):
