@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from codi_studio.cli.generate import InputSpec, JobSpec
     from codi_studio.service.generation import GenerationService
 
+CONDITION_FRAMES = 32
 OUTPUT_FILES = {Modality.TEXT: "text.txt", Modality.IMAGE: "image.png", Modality.AUDIO: "audio.wav",
                 Modality.VIDEO: "video.mp4"}
 
@@ -33,7 +34,8 @@ def read_input(spec: "InputSpec") -> MediaValue:
         return read_image(spec.value)
     if spec.modality is Modality.AUDIO:
         return read_audio(spec.value)
-    return read_video(spec.value)
+    # a condition needs a few frames spread over the clip, never every frame of a long video
+    return read_video(spec.value, n_frames=CONDITION_FRAMES)
 
 
 def request_for(service: "GenerationService", job: "JobSpec", joint_mode: str | None) -> GenerationRequest:
