@@ -16,12 +16,12 @@ from codi_studio.store.errors import InvalidOperationError, NotFoundError
 from codi_studio.store.records import JOB_STATES, GenerationRecord, JobRecord, Recipe, RecipeInput, modality_name
 from codi_studio.store.prompt_index import add_to_prompt_index
 from codi_studio.store.schema import GenerationInputRow, GenerationRow, JobRow, TrackRow, VersionRow
-from codi_studio.store.versions import VersionOps
+from codi_studio.store.purge import PurgeOps
 
 Sample = Mapping[Modality | str, MediaValue]
 
 
-class GenerationOps(VersionOps):
+class GenerationOps(PurgeOps):
     def record_generation(
         self,
         recipe: Recipe,

@@ -14,9 +14,12 @@ class Project(ExchangeOps):
     Open with `Project.create(path)` / `Project.open(path, read_only=False)`,
     close with `close()` or a `with` block. Each method is one transaction and
     returns plain records (codi_studio.store.records), never ORM objects.
-    The operations are grouped by module: timeline.py (tracks, clips),
-    versions.py (media, versions, previews, search, lineage, purge),
-    generations.py (recording generations, jobs), exchange.py (bundles, OTIO).
+    The operations are grouped by module, each a mixin on the one before:
+    base.py (open, close, transactions, info), timeline.py (tracks, clips),
+    versions.py (imports, versions, reading, exporting one, deleting),
+    previews.py (thumbnails, waveforms), history.py (search, history, lineage),
+    purge.py, generations.py (recording generations, jobs), exchange.py
+    (bundles, OpenTimelineIO).
     """
 
     @staticmethod

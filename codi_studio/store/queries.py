@@ -17,7 +17,7 @@ from sqlalchemy import Select, String, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from codi_studio.store.records import ClipRecord, MediaFacts, Recipe, RecipeInput, VersionRecord
-from codi_studio.store.schema import AssetRow, BlobRow, ClipRow, GenerationInputRow, GenerationRow, VersionRow
+from codi_studio.store.schema import AssetRow, BlobRow, GenerationInputRow, GenerationRow, VersionRow
 
 _V = VersionRow
 

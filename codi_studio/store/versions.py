@@ -1,46 +1,23 @@
-"""Media in the bin: imports, immutable versions, previews, search, lineage, purge."""
+"""Media in the bin: imports, immutable versions, reading and exporting them, picking and deleting."""
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from codi_studio.media.values import MediaError, MediaValue
 from codi_studio.store import blobs, codec
 from codi_studio.store.blobs import utcnow
 from codi_studio.store.convert import VERSION_LOAD, asset_record, clip_record, version_record
-from codi_studio.store.database import connect_raw
 from codi_studio.store.errors import InvalidOperationError, NotFoundError
-from codi_studio.store.records import (
-    AssetRecord,
-    ClipRecord,
-    LineageInput,
-    LineageNode,
-    MediaFacts,
-    PurgeReport,
-    VersionRecord,
-)
-from codi_studio.store.prompt_index import fts_query, remove_from_prompt_index
-from codi_studio.store.queries import prompt_matches_newest_first, version_records, version_select
-from codi_studio.store.schema import (
-    AssetRow,
-    BlobRow,
-    ClipRow,
-    GenerationInputRow,
-    GenerationRow,
-    JobRow,
-    PreviewRow,
-    TrackRow,
-    VersionRow,
-    version_is_live,
-)
+from codi_studio.store.queries import version_records, version_select
+from codi_studio.store.records import AssetRecord, ClipRecord, MediaFacts, VersionRecord
+from codi_studio.store.schema import AssetRow, ClipRow, TrackRow, VersionRow
 from codi_studio.store.timeline import TimelineOps
 
 EQUIVALENT_SUFFIXES = {"jpeg": "jpg", "tif": "tiff", "htm": "html", "text": "txt"}
@@ -177,50 +154,6 @@ class VersionOps(TimelineOps):
         _write_atomic(target.with_name(target.name + ".json"), metadata.encode("utf-8"))
         return target
 
-    # --- previews -----------------------------------------------------------------------------
-
-    def thumbnail(self, version_id: int, max_side: int = 128) -> bytes | None:
-        """A PNG thumbnail of an image or video version (None for text and audio); cached."""
-        cached = self._cached_preview(version_id, "thumbnail", max_side)
-        if cached is not None:
-            return cached or None
-        from codi_studio.media import thumbnail_png
-
-        record = self.version(version_id)
-        picture = codec.decode_picture(self.read_bytes(version_id), record.format, record.modality)
-        png = thumbnail_png(picture, max_side) if picture is not None else None
-        self._cache_preview(version_id, "thumbnail", max_side, png or b"")
-        return png
-
-    def waveform(self, version_id: int, n_bins: int = 256) -> np.ndarray | None:
-        """(n_bins, 2) float32 min/max peaks of an audio version or a video's sound; cached."""
-        cached = self._cached_preview(version_id, "waveform", n_bins)
-        if cached is not None:
-            return np.frombuffer(cached, np.float32).reshape(n_bins, 2).copy() if cached else None
-        from codi_studio.media import waveform_peaks
-
-        record = self.version(version_id)
-        sound = codec.decode_sound(self.read_bytes(version_id), record.format, record.modality)
-        peaks = waveform_peaks(sound, n_bins).astype(np.float32) if sound is not None else None
-        self._cache_preview(version_id, "waveform", n_bins, peaks.tobytes() if peaks is not None else b"")
-        return peaks
-
-    def _cached_preview(self, version_id: int, kind: str, size: int) -> bytes | None:
-        with self._read() as s:
-            self._version_row(s, version_id, live=False)
-            return s.scalar(
-                select(PreviewRow.data).where(
-                    PreviewRow.version_id == version_id, PreviewRow.kind == kind, PreviewRow.size == size
-                )
-            )
-
-    def _cache_preview(self, version_id: int, kind: str, size: int, data: bytes) -> None:
-        if self.read_only:
-            return  # computed, just not kept
-        with self._write() as s:
-            if s.get(PreviewRow, (version_id, kind, size)) is None:
-                s.add(PreviewRow(version_id=version_id, kind=kind, size=size, data=data))
-
     # --- versions of clips ------------------------------------------------------------------------
 
     def set_current_version(self, clip_id: int, version_id: int) -> ClipRecord:
@@ -272,166 +205,6 @@ class VersionOps(TimelineOps):
             row = self._asset_row(s, asset_id, live=False)
             row.deleted_at = None
             return self._asset_records(s, [row])[0]
-
-    def purge(self) -> PurgeReport:
-        """Forget deleted clips, versions and assets for good and give their space back.
-
-        A deleted version is kept while anything live still needs it: a clip
-        that shows it or its asset, or a kept generation that used it as an
-        input (lineage never breaks). Media no version uses are dropped, then
-        the file is compacted (VACUUM).
-        """
-        before = self.disk_bytes()
-        with self._write() as s:
-            clips = s.execute(delete(ClipRow).where(ClipRow.deleted_at.is_not(None))).rowcount
-            doomed = self._purgeable_versions(s)
-            if doomed:
-                # generations all of whose outputs go: they go too (their inputs first, then versions)
-                orphan_ids = list(s.scalars(
-                    select(GenerationRow.id).where(
-                        exists().where(VersionRow.generation_id == GenerationRow.id, VersionRow.id.in_(doomed)),
-                        ~exists().where(VersionRow.generation_id == GenerationRow.id, VersionRow.id.not_in(doomed)),
-                    )
-                ).all())
-                s.execute(update(JobRow).where(JobRow.generation_id.in_(orphan_ids)).values(generation_id=None))
-                s.execute(delete(GenerationInputRow).where(GenerationInputRow.generation_id.in_(orphan_ids)))
-                s.execute(update(ClipRow).where(ClipRow.current_version_id.in_(doomed)).values(current_version_id=None))
-                s.execute(delete(PreviewRow).where(PreviewRow.version_id.in_(doomed)))
-                n_versions = s.execute(delete(VersionRow).where(VersionRow.id.in_(doomed))).rowcount
-                remove_from_prompt_index(s, orphan_ids)
-                s.execute(delete(GenerationRow).where(GenerationRow.id.in_(orphan_ids)))
-            else:
-                n_versions = 0
-            n_assets = s.execute(
-                delete(AssetRow).where(
-                    ~exists().where(VersionRow.asset_id == AssetRow.id),
-                    ~exists().where(ClipRow.asset_id == AssetRow.id),
-                )
-            ).rowcount
-            unused = select(BlobRow.hash).where(~exists().where(VersionRow.blob_hash == BlobRow.hash))
-            freed = int(s.scalar(select(func.coalesce(func.sum(BlobRow.size), 0)).where(BlobRow.hash.in_(unused))) or 0)
-            n_blobs = s.execute(delete(BlobRow).where(BlobRow.hash.in_(unused))).rowcount
-        self._vacuum()
-        return PurgeReport(
-            clips=clips,
-            versions=n_versions,
-            assets=n_assets,
-            blobs=n_blobs,
-            bytes_freed=freed,
-            file_bytes_before=before,
-            file_bytes_after=self.disk_bytes(),
-        )
-
-    def _purgeable_versions(self, s: Session) -> list[int]:
-        hidden = or_(
-            VersionRow.deleted_at.is_not(None),
-            select(AssetRow.deleted_at).where(AssetRow.id == VersionRow.asset_id).scalar_subquery().is_not(None),
-        )
-        shown_by_clip = exists().where(
-            or_(ClipRow.current_version_id == VersionRow.id, ClipRow.asset_id == VersionRow.asset_id)
-        )
-        candidates = set(s.scalars(select(VersionRow.id).where(hidden, ~shown_by_clip)).all())
-        while True:
-            keep = set(
-                s.scalars(
-                    select(GenerationInputRow.version_id).where(
-                        GenerationInputRow.version_id.in_(candidates),
-                        exists().where(
-                            VersionRow.generation_id == GenerationInputRow.generation_id,
-                            VersionRow.id.not_in(candidates),
-                        ),
-                    )
-                ).all()
-            )
-            if not keep:
-                break
-            candidates -= keep  # still an input of a generation that keeps some output
-        return sorted(candidates)
-
-    def _vacuum(self) -> None:
-        """Compact the file. Skipped (space stays free inside the file) if a reader blocks it."""
-        self._engine.dispose()  # our idle pooled connections would only get in the way
-        conn = connect_raw(self.path)
-        try:
-            conn.execute("VACUUM")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.OperationalError:
-            pass  # SQLITE_BUSY from another process reading: harmless, VACUUM is all-or-nothing
-        finally:
-            conn.close()
-
-    # --- search, history, lineage -------------------------------------------------------------------
-
-    def search_versions(
-        self,
-        prompt: str | None = None,
-        *,
-        modality: str | None = None,
-        seed: int | None = None,
-        model: str | None = None,
-        include_deleted: bool = False,
-        limit: int = 100,
-    ) -> list[VersionRecord]:
-        """Versions matching every given filter, newest first, at most `limit`.
-
-        `prompt` matches words of the generation's text inputs (any order,
-        case-insensitive, the last word as a prefix); `model` matches the
-        model id or hash.
-        """
-        filters = []
-        if modality is not None:
-            filters.append(VersionRow.modality == self._modality(modality))
-        if seed is not None or model is not None:
-            gens = select(GenerationRow.id)
-            if seed is not None:
-                gens = gens.where(GenerationRow.seed == seed)
-            if model is not None:
-                gens = gens.where(or_(GenerationRow.model_id == model, GenerationRow.model_hash == model))
-            filters.append(VersionRow.generation_id.in_(gens))
-        if not include_deleted:
-            filters.append(version_is_live())
-        newest_first = VersionRow.id.desc()
-        with self._read() as s:
-            if prompt is None or not prompt.strip():
-                return version_records(s, version_select().where(*filters).order_by(newest_first).limit(limit))
-            fts = fts_query(prompt)
-            if not fts:
-                return []
-            found: list[VersionRecord] = []
-            # generation ids grow with time and a generation's versions are made with it, so walking
-            # matching generations newest first yields versions newest first
-            for generation_ids in prompt_matches_newest_first(s, fts, page=max(2 * limit, 64)):
-                query = version_select().where(VersionRow.generation_id.in_(generation_ids), *filters)
-                found += version_records(s, query.order_by(newest_first).limit(limit - len(found)))
-                if len(found) >= limit:
-                    break
-            return found
-
-    def history(self, limit: int | None = None, include_deleted: bool = False) -> list[VersionRecord]:
-        """Every version, newest first, with its recipe."""
-        with self._read() as s:
-            query = version_select().order_by(VersionRow.id.desc())
-            if not include_deleted:
-                query = query.where(version_is_live())
-            if limit is not None:
-                query = query.limit(limit)
-            return version_records(s, query)
-
-    def lineage(self, version_id: int) -> LineageNode:
-        """A version with the versions it was made from, recursively back to imports."""
-        with self._read() as s:
-            return self._lineage(s, version_id, set())
-
-    def _lineage(self, s: Session, version_id: int, visiting: set[int]) -> LineageNode:
-        row = s.scalars(select(VersionRow).where(VersionRow.id == version_id).options(*VERSION_LOAD)).one()
-        record = version_record(row)
-        inputs: list[LineageInput] = []
-        if row.generation is not None and version_id not in visiting:
-            visiting = visiting | {version_id}
-            for inp in row.generation.inputs:
-                source = self._lineage(s, inp.version_id, visiting) if inp.version_id is not None else None
-                inputs.append(LineageInput(modality=inp.modality, weight=inp.weight, text=inp.text, source=source))
-        return LineageNode(version=record, inputs=tuple(inputs))
 
     # --- helpers -------------------------------------------------------------------------------
 
