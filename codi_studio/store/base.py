@@ -6,7 +6,7 @@ import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, TypeVar
+from typing import Any, Iterator, TypeVar
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy import exc as sa_exc
@@ -217,7 +217,6 @@ class ProjectBase:
         with self._read() as s:
             row = s.get(ProjectRow, 1)
             assert row is not None
-            count = lambda model: int(s.scalar(select(func.count()).select_from(model)) or 0)  # noqa: E731
             n_blobs, media_bytes = blobs.total_bytes(s)
             return ProjectInfo(
                 path=str(self.path),
@@ -226,12 +225,12 @@ class ProjectBase:
                 schema_version=SCHEMA_VERSION,
                 read_only=self.read_only,
                 fps=row.fps,
-                tracks=count(TrackRow),
-                clips=int(s.scalar(select(func.count()).where(ClipRow.deleted_at.is_(None))) or 0),
-                assets=int(s.scalar(select(func.count()).where(AssetRow.deleted_at.is_(None))) or 0),
-                versions=int(s.scalar(select(func.count()).select_from(VersionRow).where(version_is_live())) or 0),
-                generations=count(GenerationRow),
-                jobs=count(JobRow),
+                tracks=_count(s, select(func.count()).select_from(TrackRow)),
+                clips=_count(s, select(func.count()).where(ClipRow.deleted_at.is_(None))),
+                assets=_count(s, select(func.count()).where(AssetRow.deleted_at.is_(None))),
+                versions=_count(s, select(func.count()).select_from(VersionRow).where(version_is_live())),
+                generations=_count(s, select(func.count()).select_from(GenerationRow)),
+                jobs=_count(s, select(func.count()).select_from(JobRow)),
                 blobs=n_blobs,
                 media_bytes=media_bytes,
                 file_bytes=self.disk_bytes(),
@@ -267,6 +266,10 @@ class ProjectBase:
                     except ValueError as exc:
                         problems.append(str(exc))
         return problems
+
+
+def _count(s: Session, query: Any) -> int:
+    return int(s.scalar(query) or 0)
 
 
 class _NullSink:

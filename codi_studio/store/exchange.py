@@ -131,11 +131,10 @@ class ExchangeOps(GenerationOps):
             return otio.schema.GeneratorReference(generator_kind="CoDiText", parameters={"text": clip.text})
         if clip.version_id is None:
             return otio.schema.MissingReference()
+        record = self.version(clip.version_id)
         if clip.version_id not in exported:
-            record = self.version(clip.version_id)
             media.mkdir(parents=True, exist_ok=True)
             exported[clip.version_id] = self.export_version(clip.version_id, media / f"version-{record.id}.{record.format}")
-        record = self.version(clip.version_id)
         available = (
             otio.opentime.TimeRange(seconds(0), seconds(record.facts.duration)) if record.facts.duration else None
         )
