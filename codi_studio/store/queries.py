@@ -90,11 +90,15 @@ def version_records(s: Session, query: Select[Any]) -> list[VersionRecord]:
 
 def clip_records(s: Session, query: Select[Any]) -> list[ClipRecord]:
     """Run a `timeline.clip_select()`-based query."""
-    records = []
-    for clip_id, track_id, asset_id, picked, text_, start, duration, in_point, weight, deleted, shown in s.execute(query):
-        records.append(ClipRecord(clip_id, track_id, start, duration, in_point, weight, asset_id, shown, picked,
-                                  text_, bool(deleted)))
-    return records
+    return clip_records_from_rows(s.execute(query))
+
+
+def clip_records_from_rows(rows: Iterable[Any]) -> list[ClipRecord]:
+    """Rows of `timeline.clip_select()` columns -> records."""
+    return [
+        ClipRecord(clip_id, track_id, start, duration, in_point, weight, asset_id, shown, picked, text_, bool(deleted))
+        for clip_id, track_id, asset_id, picked, text_, start, duration, in_point, weight, deleted, shown in rows
+    ]
 
 
 def prompt_matches_newest_first(s: Session, fts: str, page: int) -> Iterable[list[int]]:
