@@ -48,7 +48,11 @@ class Job:
     message: str = ""
     cancel: CancelToken = field(default_factory=CancelToken)
     result: GenerationResult | None = None
-    context: dict = field(default_factory=dict)  # what the window needs to record the result
+    context: dict = field(default_factory=dict)  # what the window needs to place the result
+    # runs on the worker thread right after generating (e.g. writing the result to the project), so the
+    # UI thread never pays for encoding or storing; its return value lands on `recorded`
+    after: Callable[[GenerationResult], object] | None = None
+    recorded: object = None
     started_at: float | None = None
     seconds: float | None = None
 
@@ -63,15 +67,14 @@ class GenerationWorker:
         self._service_factory = service_factory
         self._service: GenerationService | None = None
         self._loaded_model: tuple[str | None] | None = None
-        self.inbox: "queue.Queue[tuple[int, GenerationRequest | None, CancelToken | None]]" = queue.Queue()
+        self.inbox: "queue.Queue[tuple[int, Job | None]]" = queue.Queue()
 
     def loop(self, post: Callable[..., None]) -> None:
         while True:
-            job_id, request, cancel = self.inbox.get()
-            if job_id == _STOP:
+            job_id, job = self.inbox.get()
+            if job_id == _STOP or job is None:
                 return
-            assert request is not None and cancel is not None
-            self.run(job_id, request, cancel, post)
+            self.run(job_id, job.request, job.cancel, post, job.after)
 
     def _ensure_model(self, model: str | None, post: Callable[..., None]) -> None:
         if self._service is None:
@@ -81,7 +84,8 @@ class GenerationWorker:
             self._loaded_model = (model,)
             post("model", f"{info.name} on {info.device}")
 
-    def run(self, job_id: int, request: GenerationRequest, cancel: CancelToken, post: Callable[..., None]) -> None:
+    def run(self, job_id: int, request: GenerationRequest, cancel: CancelToken, post: Callable[..., None],
+            after: Callable[[GenerationResult], object] | None = None) -> None:
         if cancel.cancelled:
             post("cancelled", job_id)
             return
@@ -102,6 +106,7 @@ class GenerationWorker:
             self._ensure_model(request.model, post)
             assert self._service is not None
             result = self._service.generate(request, progress=on_progress, cancel=cancel)
+            recorded = after(result) if after is not None else None
         except GenerationCancelled:
             post("cancelled", job_id)
         except Exception as exc:  # every failure is shown in the queue, never kills the thread
@@ -111,7 +116,7 @@ class GenerationWorker:
             else:
                 post("failed", job_id, f"{type(exc).__name__}: {exc}")
         else:
-            post("finished", job_id, result)
+            post("finished", job_id, result, recorded)
 
 
 class JobQueue(QObject):
@@ -161,8 +166,9 @@ class JobQueue(QObject):
         return self._running is None and not any(j.state == QUEUED for j in self._jobs.values())
 
     # ---- control ------------------------------------------------------------------------
-    def submit(self, shot: str, request: GenerationRequest, label: str, context: dict | None = None) -> int:
-        job = Job(next(self._ids), shot, request, label, context=dict(context or {}))
+    def submit(self, shot: str, request: GenerationRequest, label: str, context: dict | None = None,
+               after: Callable[[GenerationResult], object] | None = None) -> int:
+        job = Job(next(self._ids), shot, request, label, context=dict(context or {}), after=after)
         self._jobs[job.id] = job
         self._order.append(job.id)
         self.jobAdded.emit(job.id)
@@ -195,7 +201,7 @@ class JobQueue(QObject):
         try:
             self.cancel_all()
             if self._thread.isRunning():
-                self._worker.inbox.put((_STOP, None, None))
+                self._worker.inbox.put((_STOP, None))
                 self._thread.wait(timeout_ms)
             self._pump.stop()
         except RuntimeError:  # the C++ side is already gone (interpreter shutdown)
@@ -212,7 +218,7 @@ class JobQueue(QObject):
                 job.state = RUNNING
                 job.message = "loading model" if job.step == 0 else ""
                 self.jobChanged.emit(job_id)
-                self._worker.inbox.put((job_id, job.request, job.cancel))
+                self._worker.inbox.put((job_id, job))
                 self._pump.start()
                 return
 
@@ -242,9 +248,10 @@ class JobQueue(QObject):
         self._next()
         self._stop_pump_when_idle()
 
-    def _on_finished(self, job_id: int, result: GenerationResult) -> None:
+    def _on_finished(self, job_id: int, result: GenerationResult, recorded: object) -> None:
         job = self._jobs[job_id]
         job.result = result
+        job.recorded = recorded
         job.context.pop("previews", None)
         self._running = None
         job.state = DONE

@@ -561,7 +561,8 @@ class MainWindow(QMainWindow):
             log.warning("could not record the job: %s", exc)
         label = f"{shot.name or 'Shot'} → {'+'.join(m.value for m in request.outputs)}"
         return self.queue.submit(shot.uid, request, label,
-                                 {"inputs": inputs, "store_job": store_job, "shot": shot, "started": False})
+                                 {"inputs": inputs, "store_job": store_job, "shot": shot, "started": False},
+                                 after=self.session.recorder(shot, request, inputs, store_job))
 
     def cancel_running(self) -> None:
         running = self.queue.running
@@ -616,14 +617,7 @@ class MainWindow(QMainWindow):
         if self.session is None or job.result is None:
             return
         shot = self.model.shot(job.shot) if self.model.has_shot(job.shot) else job.context["shot"]
-        try:
-            added, updated = self.session.record_result(shot, job.request, job.context["inputs"], job.result,
-                                                        job.context.get("store_job"))
-        except (store_error(), ValueError) as exc:
-            job.state = FAILED
-            job.message = f"could not record the result: {exc}"
-            self._error("Recording the result failed", str(exc))
-            return
+        added, updated = self.session.place_recorded(shot, job.recorded)
         job.context["closed"] = True
         self.undo.beginMacro(f"Generate {shot.name or 'shot'}")
         if added:

@@ -15,7 +15,7 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -25,7 +25,14 @@ from codi_studio.media.values import Audio, MediaError, MediaValue, Modality, Te
 from codi_studio.service.requests import Condition, GenerationRequest, GenerationResult
 from codi_studio.service.timeline_export import PlacedClip
 from codi_studio.store import Project, StoreError
-from codi_studio.store.records import AssetRecord, Recipe, RecipeInput, TrackRecord, VersionRecord
+from codi_studio.store.records import (
+    AssetRecord,
+    GenerationRecord,
+    Recipe,
+    RecipeInput,
+    TrackRecord,
+    VersionRecord,
+)
 from codi_studio.studio import theme
 from codi_studio.studio.media_bin import BinEntry
 from codi_studio.studio.timeline_model import (
@@ -42,6 +49,14 @@ from codi_studio.studio.timeline_model import (
 SHOTS_TRACK = "codi-studio:shots"
 STILL_SECONDS = 2.0
 MEDIA_CACHE_SIZE = 48
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A generation written to the project, with the generated values by version id."""
+
+    record: GenerationRecord
+    values: dict[int, MediaValue]
 
 
 @dataclass(frozen=True)
@@ -404,37 +419,63 @@ class ProjectSession(QObject):
                                     guidance=s.guidance, sampler=s.sampler, model=s.model)
         return request, inputs
 
-    def record_result(self, shot: Shot, request: GenerationRequest, inputs: Sequence[RecipeInput],
-                      result: GenerationResult, job_id: int | None = None) -> tuple[list[Clip], list[Clip]]:
-        """Stores the result as new versions; returns (new output clips, updated output clips)."""
-        from codi_studio.studio.timeline_model import new_uid  # noqa: PLC0415
+    def recorder(self, shot: Shot, request: GenerationRequest, inputs: Sequence[RecipeInput],
+                 job_id: int | None = None) -> Callable[[GenerationResult], "Recorded"]:
+        """What the worker thread runs after generating: store the result as new versions.
 
+        Regenerating a shot adds versions to the assets its output clips already show. The store
+        API is thread-safe (each call is its own transaction on a pooled connection), and doing
+        the encoding and writing there keeps the UI thread free. Thumbnails and waveforms are
+        computed there too, so the timeline only reads them back.
+        """
         existing = {self.model.track(c.track).kind: c for c in self.model.output_clips(shot.uid)}
         asset_ids = {m.value: c.asset_id for m, c in existing.items() if c.asset_id is not None}
-        recipe = Recipe(model_id=result.model_id, model_hash=result.model_hash, sampler=request.sampler,
-                        steps=request.steps, guidance=request.guidance, seed=request.seed,
-                        outputs=tuple(m.value for m in request.outputs), inputs=tuple(inputs),
-                        n_samples=1, joint_mode=request.joint_mode,
-                        extra={"shot": shot.name, "timings": dict(result.timings)})
-        record = self.project.record_generation(recipe, result.samples[0], asset_ids=asset_ids, job_id=job_id,
-                                                name=f"{shot.name or 'Shot'}")
+        project = self.project
+        name = shot.name or "Shot"
+
+        def record(result: GenerationResult) -> Recorded:
+            recipe = Recipe(model_id=result.model_id, model_hash=result.model_hash, sampler=request.sampler,
+                            steps=request.steps, guidance=request.guidance, seed=request.seed,
+                            outputs=tuple(m.value for m in request.outputs), inputs=tuple(inputs),
+                            n_samples=1, joint_mode=request.joint_mode,
+                            extra={"shot": name, "timings": dict(result.timings)})
+            record = project.record_generation(recipe, result.samples[0], asset_ids=asset_ids, job_id=job_id,
+                                               name=name)
+            values: dict[int, MediaValue] = {}
+            for version in record.versions:
+                if version.sample_index not in (0, None):
+                    continue
+                values[version.id] = result.samples[0][Modality.parse(version.modality)]
+                if version.modality in ("image", "video"):
+                    project.thumbnail(version.id, 128)
+                if version.modality in ("audio", "video"):
+                    project.waveform(version.id, 512)
+            return Recorded(record, values)
+
+        return record
+
+    def place_recorded(self, shot: Shot, recorded: "Recorded") -> tuple[list[Clip], list[Clip]]:
+        """Output clips for a recorded generation: (new clips, updated clips) at the shot's place."""
+        from codi_studio.studio.timeline_model import new_uid  # noqa: PLC0415
+
+        record = recorded.record
         self._refresh_assets()
         self.binChanged.emit()
+        existing = {self.model.track(c.track).kind: c for c in self.model.output_clips(shot.uid)}
         link = f"g{record.id}" if len(record.versions) > 1 else None
         added: list[Clip] = []
         updated: list[Clip] = []
         for version in record.versions:
-            if version.sample_index not in (0, None):
+            if version.id not in recorded.values:
                 continue
             self._versions[version.id] = version
+            value = recorded.values[version.id]
+            self._media[version.id] = value  # the generated value itself: no decoding to show it
             modality = Modality.parse(version.modality)
             timed = modality in (Modality.AUDIO, Modality.VIDEO)
             source = version.facts.duration if timed else None
             duration = min(shot.duration, source) if source else shot.duration
-            text = None
-            if modality == Modality.TEXT:
-                value = self.media(version.id)
-                text = value.text if isinstance(value, Text) else None
+            text = value.text if isinstance(value, Text) else None
             label = f"{shot.name or 'Shot'} v{version.number}"
             if modality in existing:
                 old = existing[modality]
