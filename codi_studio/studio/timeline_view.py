@@ -236,6 +236,12 @@ class TimelineView(QGraphicsView):
         self.horizontalScrollBar().setValue(int(self.x_of(anchor_time) - anchor_view_x))
         self.zoomChanged.emit(self.pps)
 
+    def zoom_to_fit(self) -> None:
+        """Shows the whole timeline (at least ten seconds) across the view."""
+        seconds = max(10.0, self.model.duration * 1.15)
+        self.set_zoom(max(MIN_PPS, (self.viewport().width() - 20) / seconds), 0.0)
+        self.horizontalScrollBar().setValue(0)
+
     def zoom_in(self) -> None:
         self.set_zoom(self.pps * 1.5)
 
