@@ -152,6 +152,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="sampling steps of the probed generation")
     parser.add_argument("--clips", type=int, default=1000, help="clips on the scrolled timeline")
+    parser.add_argument("--no-generation", action="store_true", help="skip the stall figure (no model needed)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="codi-ui-bench-") as tmp:
         scratch = Path(tmp)
@@ -185,6 +186,8 @@ def main() -> int:
         window.open_project(project)
         wait_until_drawn(window, app)
         try:
+            if args.no_generation:
+                raise RuntimeError("skipped (--no-generation)")
             worst, seconds, ticks = measure_stall(window, app, args.steps)
             print(f"worst event-loop stall during a {args.steps}-step generation ({seconds:.1f} s, {ticks} probe "
                   f"ticks): {worst:.0f} ms   (target < 50 ms)")

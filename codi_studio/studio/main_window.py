@@ -200,7 +200,11 @@ class MainWindow(QMainWindow):
         self.model.clipChanged.connect(self._on_model_clip_changed)
         self.model.clipRemoved.connect(lambda uid: self._on_clip_selection(self.view.selected_clips()))
         self.model.shotChanged.connect(self._on_model_shot_changed)
-        self.model.modified.connect(self._refresh_frame)
+        self._frame_timer = QTimer(self)  # many edits in one go redraw the viewer once
+        self._frame_timer.setSingleShot(True)
+        self._frame_timer.setInterval(0)
+        self._frame_timer.timeout.connect(self._refresh_frame)
+        self.model.modified.connect(self._frame_timer.start)
         self.inspector.clipEdited.connect(lambda clip, text: self.undo.push(EditClipCommand(self.model, clip, text)))
         self.inspector.shotEdited.connect(lambda shot, text: self.undo.push(EditShotCommand(self.model, shot, text)))
         self.inspector.generateRequested.connect(self.generate_shot)

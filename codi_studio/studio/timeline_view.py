@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Iterable
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -68,6 +68,11 @@ class TimelineView(QGraphicsView):
         self._playhead_item = PlayheadItem()
         self._scene.addItem(self._playhead_item)
         self._drag: dict | None = None
+        # many model changes in a row (loading, pasting, a long undo) resize the scene once
+        self._rect_timer = QTimer(self)
+        self._rect_timer.setSingleShot(True)
+        self._rect_timer.setInterval(0)
+        self._rect_timer.timeout.connect(self._update_scene_rect)
         self.setAcceptDrops(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setBackgroundBrush(theme.BACKGROUND)
@@ -144,14 +149,14 @@ class TimelineView(QGraphicsView):
         self._clip_items[uid] = item
         self._scene.addItem(item)
         self._place_clip_item(item)
-        self._update_scene_rect()
+        self._rect_timer.start()
 
     def _on_clip_changed(self, uid: str) -> None:
         item = self._clip_items[uid]
         clip = self.model.clip(uid)
         item.set_clip(clip, self.model.track(clip.track))
         self._place_clip_item(item)
-        self._update_scene_rect()
+        self._rect_timer.start()
 
     def _on_clip_removed(self, uid: str) -> None:
         item = self._clip_items.pop(uid, None)
@@ -163,7 +168,7 @@ class TimelineView(QGraphicsView):
         self._shot_items[uid] = item
         self._scene.addItem(item)
         self._place_shot_item(item)
-        self._update_scene_rect()
+        self._rect_timer.start()
 
     def _on_shot_changed(self, uid: str) -> None:
         item = self._shot_items[uid]
