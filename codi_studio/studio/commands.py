@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 from PySide6.QtGui import QUndoCommand
 
-from codi_studio.studio.timeline_model import Clip, Shot, TimelineModel, split, trimmed
+from codi_studio.studio.timeline_model import Clip, Shot, TimelineModel, Track, split, trimmed
 
 
 class _ClipsCommand(QUndoCommand):
@@ -143,6 +143,22 @@ class EditShotCommand(_ShotCommand):
             return False
         self._after = other._after
         return True
+
+
+class EditTrackCommand(QUndoCommand):
+    """Mute, lock or rename a track."""
+
+    def __init__(self, model: TimelineModel, new: Track, text: str = "Edit track") -> None:
+        super().__init__(text)
+        self._model = model
+        self._before = model.track(new.uid)
+        self._after = new
+
+    def redo(self) -> None:
+        self._model.replace_track(self._after)
+
+    def undo(self) -> None:
+        self._model.replace_track(self._before)
 
 
 def _with_links(model: TimelineModel, uids: Iterable[str]) -> list[Clip]:

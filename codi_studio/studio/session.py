@@ -176,11 +176,11 @@ class ProjectSession(QObject):
     def save(self) -> None:
         """Writes every timeline difference since the last save to the project file."""
         p = self.project
-        for track in self.model.tracks:
-            old = self._saved_tracks.get(track.uid)
-            if track.store_id is not None and old is not None and (old.muted, old.locked, old.name) != (
-                    track.muted, track.locked, track.name):
-                p.update_track(track.store_id, name=track.name, muted=track.muted, locked=track.locked)
+        # tracks first, but a track being locked is locked only after its clips are written
+        changed = [(t, self._saved_tracks[t.uid]) for t in self.model.tracks
+                   if t.store_id is not None and t.uid in self._saved_tracks and self._saved_tracks[t.uid] != t]
+        for track, old in changed:
+            p.update_track(track.store_id, name=track.name, muted=track.muted, locked=track.locked and old.locked)
         current = {c.uid: c for c in self.model.clips}
         for uid in set(self._saved) - set(current):
             p.remove_clip(self._store_ids[uid])
@@ -193,6 +193,9 @@ class ProjectSession(QObject):
             p.remove_clip(self._store_ids[uid])
         for shot in shots.values():
             self._save_shot(shot)
+        for track, old in changed:
+            if track.locked and not old.locked:
+                p.update_track(track.store_id, locked=True)
         self._remember_saved()
         self.saved.emit()
 

@@ -8,12 +8,14 @@ store (dropping files or bin assets onto a track).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -25,11 +27,12 @@ from PySide6.QtGui import (
     QUndoStack,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QGridLayout, QWidget
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QGridLayout, QMenu, QWidget
 
 from codi_studio.studio import theme
 from codi_studio.studio.commands import (
     AddShotCommand,
+    EditTrackCommand,
     MoveClipsCommand,
     RemoveClipsCommand,
     RemoveShotCommand,
@@ -542,6 +545,30 @@ class TrackHeaders(QWidget):
         self.setFixedWidth(theme.HEADER_WIDTH)
         view.verticalScrollBar().valueChanged.connect(self.update)
         view.model.tracksChanged.connect(self.update)
+
+    def track_at(self, y: float) -> str | None:
+        return self.view.track_at(y + self.view.verticalScrollBar().value())
+
+    def toggle(self, track_uid: str, flag: str) -> None:
+        """Flips a track's `muted` or `locked` flag as an undoable edit."""
+        track = self.view.model.track(track_uid)
+        new = replace(track, **{flag: not getattr(track, flag)})
+        verb = {"muted": ("Unmute", "Mute"), "locked": ("Unlock", "Lock")}[flag][int(not getattr(track, flag))]
+        self.view.undo.push(EditTrackCommand(self.view.model, new, f"{verb} {track.name}"))
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        uid = self.track_at(event.pos().y())
+        if uid is None:
+            return
+        track = self.view.model.track(uid)
+        menu = QMenu(self)
+        mute = menu.addAction("Unmute" if track.muted else "Mute (not an input, not heard)")
+        lock = menu.addAction("Unlock" if track.locked else "Lock (no edits)")
+        chosen = menu.exec(event.globalPos())
+        if chosen is mute:
+            self.toggle(uid, "muted")
+        elif chosen is lock:
+            self.toggle(uid, "locked")
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)

@@ -46,7 +46,9 @@ def test_generate_cancel_regenerate_switch_versions_and_reopen(window, qtbot, tm
 
     # --- 1. G generates the selected shot: progress over signals, then an output clip ---
     seen: list[tuple[int, int]] = []
+    badges: list[str] = []
     w.queue.jobChanged.connect(lambda j: j and seen.append((w.queue.job(j).step, w.queue.job(j).total)))
+    w.queue.jobChanged.connect(lambda j: badges.append(w.viewer.picture.badge))  # after the window's handler
     w.view.select_shot(shot1)
     with qtbot.waitSignal(w.generationRecorded, timeout=GENERATION_TIMEOUT_MS) as recorded:
         QTest.keyClick(w, Qt.Key.Key_G)
@@ -54,6 +56,7 @@ def test_generate_cancel_regenerate_switch_versions_and_reopen(window, qtbot, tm
     assert job1.state == DONE and job1.request.steps == 4
     steps = [s for s, t in seen if t == 4]
     assert sorted(set(steps)) == [1, 2, 3, 4] and steps == sorted(steps)  # every step, in order
+    assert "preview 4/4" in badges  # the cheap intermediate look reached the viewer
     assert [c.weight for c in job1.request.conditions] == [0.7, 1.0]  # text track first, with its weight
     image_out = outputs_of(w, shot1)[Modality.IMAGE]
     assert image_out.start == 0.0 and image_out.duration == 2.0 and image_out.version_id is not None
@@ -124,7 +127,7 @@ def test_the_event_loop_never_stalls_during_a_generation(window, qtbot, tmp_path
     w = window
     w.open_project(tmp_path / "probe.codi")
     w.undo.push(AddClipsCommand(w.model, [Clip("t", cond(w, Modality.TEXT), 0.0, 1.0, text="a green square")]))
-    shot = w.view.mark_shot(0.0, 1.0, ShotSettings(outputs=(Modality.IMAGE, Modality.TEXT), steps=30))
+    shot = w.view.mark_shot(0.0, 1.0, ShotSettings(outputs=(Modality.IMAGE, Modality.TEXT), steps=16))
     # load the model first: its start-up (file reads, graph building) is also off the UI thread, but the
     # probe is about sampling
     with qtbot.waitSignal(w.generationRecorded, timeout=GENERATION_TIMEOUT_MS):

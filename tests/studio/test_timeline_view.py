@@ -206,3 +206,43 @@ def test_shortcuts_list_names_the_editing_keys(window):
     rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
     assert rows["Undo"] == "Ctrl+Z" and rows["Redo"] == "Ctrl+Shift+Z" and rows["Save"] == "Ctrl+S"
     assert rows["Play / Pause"] == "Space" and rows["Generate Selected Shot"] == "G"
+
+
+def test_mute_and_lock_tracks_undoably(opened, media_files):
+    w = opened
+    image_track = track_uid(w, Modality.IMAGE)
+    [img] = w.import_files([str(media_files["image"])])
+    uid = w.place_asset(w.session.version(img).asset_id, image_track, 0.0)
+    from codi_studio.studio.timeline_model import Shot
+
+    shot = Shot("s", 0.0, 1.0)
+    assert [c.uid for c in w.model.conditions_for(shot)] == [uid]
+    w.timeline.headers.toggle(image_track, "muted")
+    assert w.model.track(image_track).muted and w.model.conditions_for(shot) == []
+    assert w.session.placed_clips() == []  # muted: not shown, not exported
+    w.undo.undo()
+    assert not w.model.track(image_track).muted and len(w.session.placed_clips()) == 1
+    w.timeline.headers.toggle(image_track, "locked")
+    w.view.set_zoom(100.0, 0.0)
+    w.view.horizontalScrollBar().setValue(0)
+    start = viewport_point(w, image_track, 1.0)
+    drag(w, start, start + QPoint(100, 0))
+    assert w.model.clip(uid).start == 0.0  # a locked track refuses the drag
+    assert w.save()
+    w.close_project()
+    w.open_project(w.settings.recent_projects()[0])
+    assert next(t for t in w.model.tracks if t.kind == Modality.IMAGE and t.role == CONDITION).locked
+
+
+def test_space_plays_and_pauses_silently_without_an_audio_device(opened, media_files):
+    w = opened
+    [aud] = w.import_files([str(media_files["audio"])])
+    w.place_asset(w.session.version(aud).asset_id, track_uid(w, Modality.AUDIO), 0.0)
+    assert not w.audio.available and "audio is off" in (w.audio.unavailable_reason or "")
+    assert "no audio device" in w.viewer.audio_label.text()
+    QTest.keyClick(w, Qt.Key.Key_Space)
+    assert w.playing
+    QTest.qWait(300)
+    QTest.keyClick(w, Qt.Key.Key_Space)
+    assert not w.playing
+    assert 0.1 < w.view.playhead < 1.0
