@@ -63,6 +63,7 @@ def run(project: str | None = None, screenshot: str | None = None) -> int:
         window.open_project(path)
         window.resize(1600, 960)
         wait_until_drawn(window, app)
+        window.view.zoom_to_fit()  # now that the timeline has its final width
         window.view.select_shot(window.model.shots[0].uid if window.model.shots else None)
         app.processEvents()
         window.view.set_playhead(0.5)

@@ -621,6 +621,6 @@ def _nice_step(seconds: float) -> float:
 
 def _format_time(t: float) -> str:
     minutes, seconds = divmod(t, 60)
-    if t < 60 and abs(t - round(t)) > 1e-6:
-        return f"{t:.1f}s"
-    return f"{int(minutes)}:{int(round(seconds)):02d}"
+    if abs(seconds - round(seconds)) < 1e-6:
+        return f"{int(minutes)}:{int(round(seconds)):02d}"
+    return f"{int(minutes)}:{seconds:04.1f}"
