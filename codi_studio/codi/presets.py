@@ -53,22 +53,26 @@ def tiny_config(model_id: str = "tiny-random", joint_mode: str = "cross") -> Mod
     context = 32
     clip = ClipEncoderConfig.tiny()
     text_vae = TextVAEConfig.tiny()
+    unet = CodiUNetConfig.tiny(context_dim=context, text_channels=text_vae.latent_size, joint_mode=joint_mode).to_dict()
+    for part in ("image", "audio", "text"):  # one level: the smallest UNet that still has every kind of layer
+        unet[part].update(channel_mult=[1], num_res_blocks=[1], with_attention=[True], with_connector=[True],
+                          connector_channel_mult=[1], connector_res_blocks=[1], connector_output_channels=64)
+    unet["text"].update(second_dim=[2], connector_second_dim=[2])
     comps = {
-        "unet": ComponentSpec("codi_unet", CodiUNetConfig.tiny(context_dim=context, text_channels=text_vae.latent_size,
-                                                                joint_mode=joint_mode).to_dict(), "unet.safetensors"),
+        "unet": ComponentSpec("codi_unet", unet, "unet.safetensors"),
         "image_vae": ComponentSpec("image_vae", _tiny_image_vae(ImageVAEConfig), "image_vae.safetensors"),
         "audio_vae": ComponentSpec("audio_vae", AudioVAEConfig.tiny().to_dict(), "audio_vae.safetensors"),
         "vocoder": ComponentSpec("vocoder", GriffinLimConfig().to_dict(), None),
         "text_vae": ComponentSpec("text_vae", text_vae.to_dict(), "text_vae.safetensors"),
         "clip": ComponentSpec("clip", {**clip.to_dict(), "projection_dim": context}, "clip.safetensors"),
-        "clap": ComponentSpec("clap", {**ClapEncoderConfig.tiny().to_dict(), "joint_embed_dim": context},
+        "clap": ComponentSpec("clap", {**ClapEncoderConfig.toy().to_dict(), "joint_embed_dim": context},
                               "clap.safetensors"),
     }
-    geometry = Geometry(image_size=32, video_frames=4, video_fps=4.0, audio_rate=16000, audio_seconds=1.0,
+    geometry = Geometry(image_size=16, video_frames=4, video_fps=8.0, audio_rate=16000, audio_seconds=0.5,
                         text_max_length=clip.max_text_length)
     return ModelConfig(id=model_id, name="tiny random CoDi (tests)", components=comps, joint_mode=joint_mode,
                        geometry=geometry, extras={"defaults": {"steps": 4, "guidance": 3.0, "sampler": "ddim"},
-                               "clip_image_working_size": 32, "clip_video_working_size": 32})
+                               "clip_image_working_size": 16, "clip_video_working_size": 16})
 
 
 def _tiny_image_vae(cls: Any) -> dict[str, Any]:
