@@ -24,6 +24,7 @@ PAD = 4  # zero-padding factor for finer frequency resolution
 F0_RANGE = (140.0, 1100.0)  # covers 0.8 x 0.98 x 220 Hz .. 1.25 x 1.02 x 660 Hz
 SILENCE_RMS = 1e-3
 SUBHARMONIC_DECAY = 0.8
+MIN_HARMONICITY = 0.5  # share of energy on the harmonics; the world's tones ~1, resynthesised ~0.8, noise < 0.2
 
 # expected (even, odd) mean harmonic amplitude ratios per timbre
 _PROFILES = {
@@ -81,20 +82,33 @@ def classify_color(f0_hz: float) -> str:
     return min(world.COLORS, key=lambda c: abs(np.log(f0_hz / world.FUNDAMENTAL_HZ[c])))
 
 
+def harmonic_amplitudes(spec: Spectrogram, frame: int, f0: float) -> np.ndarray:
+    """Band amplitudes at f0, 2 f0, ... 7 f0 (0 above Nyquist)."""
+    amps = np.zeros(world.N_HARMONICS)
+    for k in range(1, world.N_HARMONICS + 1):
+        if k * f0 < spec.sample_rate / 2:
+            amps[k - 1] = spec.band_amplitude(frame, k * f0, max(0.03 * k * f0, 2.5 * spec.sample_rate / FRAME))
+    return amps
+
+
+def harmonicity(spec: Spectrogram, pitch: np.ndarray, frames: np.ndarray) -> float:
+    """Median share of each frame's energy that lies on the harmonics of its pitch (1 for the world's tones)."""
+    shares = []
+    for i in frames:
+        if np.isfinite(pitch[i]):
+            total = float((spec.magnitude[i, 1:] ** 2).sum())
+            shares.append(float((harmonic_amplitudes(spec, i, pitch[i]) ** 2).sum()) / max(total, 1e-20))
+    return float(np.median(shares)) if shares else 0.0
+
+
 def harmonic_profile(spec: Spectrogram, pitch: np.ndarray, frames: np.ndarray) -> tuple[float, float]:
     """Median (even, odd) mean harmonic amplitude ratios over the given frames."""
     evens, odds = [], []
     for i in frames:
-        f0 = pitch[i]
-        if not np.isfinite(f0):
+        if not np.isfinite(pitch[i]):
             continue
-        amps = []
-        for k in range(1, world.N_HARMONICS + 1):
-            if k * f0 >= spec.sample_rate / 2:
-                amps.append(0.0)
-                continue
-            amps.append(spec.band_amplitude(i, k * f0, max(0.03 * k * f0, 2.5 * spec.sample_rate / FRAME)))
-        ratios = np.array(amps[1:]) / max(amps[0], 1e-12)
+        amps = harmonic_amplitudes(spec, i, pitch[i])
+        ratios = amps[1:] / max(amps[0], 1e-12)
         evens.append(ratios[[0, 2, 4]].mean())
         odds.append(ratios[[1, 3, 5]].mean())
     if not evens:
@@ -133,6 +147,8 @@ def judge_audio_signal(signal: np.ndarray, sample_rate: int) -> Verdict:
     pitch = pitch_track(spec)
     duration = len(signal) / sample_rate
     middle = np.nonzero((np.abs(spec.times - duration / 2) <= 0.1 * duration) & np.isfinite(pitch))[0]
+    if harmonicity(spec, pitch, np.arange(len(pitch))) < MIN_HARMONICITY:
+        return verdict  # not a tone: noise or mush has no pitch, timbre or glide to read
     if middle.size:
         verdict["color"] = classify_color(float(np.median(pitch[middle])))
         verdict["shape"] = classify_shape(*harmonic_profile(spec, pitch, middle))

@@ -28,18 +28,35 @@ BORDER = 3  # px of the frame edge used to estimate the backdrop
 MIN_CONTRAST = 40.0  # an object must differ this much (RGB distance) from the backdrop
 CORE_OPACITY = 0.6  # opacity above which a pixel is the object itself, not its trail
 MIN_CORE_PIXELS = 12
+# plausibility: a picture that does not look like the toy world gets None, not a guess
+MAX_BACKDROP_SPREAD = 60.0  # 75th percentile RGB distance of the border ring from its median
+MAX_BACKDROP_DISTANCE = 80.0  # from the nearest backdrop of the palette (jitter alone reaches ~17)
+MIN_SATURATION = 0.25  # the palette's colours have 0.65 and more
+CORE_AREA = (50.0, 1600.0)  # px; the world's objects cover 150 .. 680
+MIN_SHAPE_IOU = 0.6  # best template fit; clean ~0.9, blurred and noisy ~0.8
+MIN_TRAIL_GAIN = 0.25  # a still without a visible trail shows no motion
 
 _HUES = {name: colorsys.rgb_to_hsv(*(np.array(rgb) / 255.0))[0] * 360.0 for name, rgb in world.COLOR_RGB.items()}
 
 
-def classify_backdrop(rgb: np.ndarray) -> str:
+def classify_backdrop(rgb: np.ndarray) -> str | None:
+    """Nearest palette backdrop, or None when the colour is far from both."""
     distances = {name: float(np.linalg.norm(rgb - np.array(ref, dtype=float))) for name, ref in world.BACKDROP_RGB.items()}
-    return min(distances, key=distances.__getitem__)
+    nearest = min(distances, key=distances.__getitem__)
+    return nearest if distances[nearest] <= MAX_BACKDROP_DISTANCE else None
 
 
-def classify_color(rgb: np.ndarray) -> str:
-    """Nearest palette colour by hue (circular distance)."""
-    hue = colorsys.rgb_to_hsv(*(np.clip(rgb, 0, 255) / 255.0))[0] * 360.0
+def backdrop_is_flat(pictures: np.ndarray, backdrop: np.ndarray) -> bool:
+    ring = _ring(pictures.reshape((-1,) + pictures.shape[-3:]).astype(np.float64))
+    return float(np.percentile(np.linalg.norm(ring - backdrop, axis=1), 75)) <= MAX_BACKDROP_SPREAD
+
+
+def classify_color(rgb: np.ndarray) -> str | None:
+    """Nearest palette colour by hue (circular distance); None for a greyish colour."""
+    hue, saturation, _ = colorsys.rgb_to_hsv(*(np.clip(rgb, 0, 255) / 255.0))
+    if saturation < MIN_SATURATION:
+        return None
+    hue *= 360.0
 
     def distance(name: str) -> float:
         d = abs(hue - _HUES[name]) % 360.0
@@ -50,8 +67,12 @@ def classify_color(rgb: np.ndarray) -> str:
 
 def backdrop_colour(pictures: np.ndarray) -> np.ndarray:
     """Median colour of the border ring of one picture (H, W, 3) or of all frames (T, H, W, 3)."""
-    pictures = pictures.reshape((-1,) + pictures.shape[-3:]).astype(np.float64)
-    ring = np.concatenate(
+    return np.median(_ring(pictures.reshape((-1,) + pictures.shape[-3:]).astype(np.float64)), axis=0)
+
+
+def _ring(pictures: np.ndarray) -> np.ndarray:
+    """The border pixels of (T, H, W, 3) pictures as (N, 3)."""
+    return np.concatenate(
         [
             pictures[:, :BORDER].reshape(-1, 3),
             pictures[:, -BORDER:].reshape(-1, 3),
@@ -59,7 +80,6 @@ def backdrop_colour(pictures: np.ndarray) -> np.ndarray:
             pictures[:, BORDER:-BORDER, -BORDER:].reshape(-1, 3),
         ]
     )
-    return np.median(ring, axis=0)
 
 
 def object_colour(pictures: np.ndarray, backdrop: np.ndarray) -> np.ndarray | None:
@@ -118,9 +138,13 @@ def shape_scores(core: Core) -> dict[str, float]:
     return scores
 
 
-def classify_shape(core: Core) -> str:
+def classify_shape(core: Core) -> str | None:
+    """Best-fitting shape, or None when the blob is implausibly sized or fits no shape well."""
+    if not CORE_AREA[0] <= core.area <= CORE_AREA[1]:
+        return None
     scores = shape_scores(core)
-    return max(scores, key=scores.__getitem__)
+    best = max(scores, key=scores.__getitem__)
+    return best if scores[best] >= MIN_SHAPE_IOU else None
 
 
 def direction_name(vector: np.ndarray) -> str:
@@ -142,7 +166,7 @@ def trail_motion(alpha: np.ndarray, core: Core) -> str | None:
     outside = ~ndimage.binary_dilation(core.mask, iterations=1)
     observed = np.clip(alpha, -0.5, 1.0) * outside
     core_mask = core.mask.astype(np.float64)[None]
-    scores = {}
+    fits: dict[str, tuple[float, float]] = {}  # motion -> (normalised correlation, gain)
     for motion, (dx, dy) in world.DIRECTION.items():
         transmission = np.ones_like(alpha)
         for offset, strength in world.TRAIL:
@@ -151,40 +175,52 @@ def trail_motion(alpha: np.ndarray, core: Core) -> str | None:
             transmission *= 1.0 - strength * behind
         predicted = (1.0 - transmission) * outside
         energy = float((predicted**2).sum())
-        if energy <= 0.0:
-            continue
-        scores[motion] = float((observed * predicted).sum()) / np.sqrt(energy)
-    if not scores or max(scores.values()) <= 0.0:
+        if energy > 0.0:
+            match = float((observed * predicted).sum())
+            # the gain is the least-squares scale of the predicted trail: 1 for the spec's trail
+            fits[motion] = (match / np.sqrt(energy), match / energy)
+    if not fits:
         return None
-    return max(scores, key=scores.__getitem__)
+    best = max(fits, key=lambda m: fits[m][0])
+    return best if fits[best][1] >= MIN_TRAIL_GAIN else None
+
+
+def _scene_start(pictures: np.ndarray) -> tuple[Verdict, np.ndarray | None, np.ndarray | None]:
+    """Backdrop and object colour of a still or all frames; colours None when it is not a toy-world picture."""
+    verdict: Verdict = {"shape": None, "color": None, "motion": None, "backdrop": None}
+    backdrop = backdrop_colour(pictures)
+    if not backdrop_is_flat(pictures, backdrop):
+        return verdict, None, None
+    verdict["backdrop"] = classify_backdrop(backdrop)
+    colour = object_colour(pictures, backdrop)
+    if verdict["backdrop"] is None or colour is None:
+        return verdict, None, None
+    verdict["color"] = classify_color(colour)
+    return verdict, backdrop, colour
 
 
 def judge_image_pixels(pixels: np.ndarray) -> Verdict:
-    backdrop = backdrop_colour(pixels)
-    verdict: Verdict = {"shape": None, "color": None, "motion": None, "backdrop": classify_backdrop(backdrop)}
-    colour = object_colour(pixels, backdrop)
-    if colour is None:
+    verdict, backdrop, colour = _scene_start(pixels)
+    if backdrop is None or colour is None:
         return verdict
-    verdict["color"] = classify_color(colour)
     alpha = opacity(pixels, backdrop, colour)
     core = find_core(alpha)
     if core is None:
         return verdict
     verdict["shape"] = classify_shape(core)
-    verdict["motion"] = trail_motion(alpha, core)
+    if verdict["shape"] is not None:  # the trail is read against a credible object
+        verdict["motion"] = trail_motion(alpha, core)
     return verdict
 
 
 def judge_video_frames(frames: np.ndarray) -> Verdict:
-    backdrop = backdrop_colour(frames)
-    verdict: Verdict = {"shape": None, "color": None, "motion": None, "backdrop": classify_backdrop(backdrop)}
-    colour = object_colour(frames, backdrop)
-    if colour is None:
+    verdict, backdrop, colour = _scene_start(frames)
+    if backdrop is None or colour is None:
         return verdict
-    verdict["color"] = classify_color(colour)
     cores = [find_core(opacity(frame, backdrop, colour)) for frame in frames]
-    found = [(t, core) for t, core in enumerate(cores) if core is not None]
-    if not found:
+    # frames whose blob is a credible object; at least half the clip must show one
+    found = [(t, core) for t, core in enumerate(cores) if core is not None and classify_shape(core) is not None]
+    if 2 * len(found) < len(frames):
         return verdict
     totals = dict.fromkeys(world.SHAPES, 0.0)
     for _, core in found:

@@ -190,3 +190,41 @@ def test_pictures_survive_losing_detail(clean: list[world.Sample]) -> None:
     images = [resize_image(resize_image(s.image, 16, 16), 64, 64) for s in subset]
     accuracy = _accuracy(images, [s.scene for s in subset], Modality.IMAGE)
     assert min(accuracy.values()) >= 0.95, accuracy
+
+
+def test_media_unlike_the_world_gets_none_not_a_guess() -> None:
+    """Garbage must not be judged: two garbage outputs would otherwise 'agree' on a biased guess."""
+    rng = np.random.default_rng(12)
+    speckle = rng.integers(0, 256, (64, 64, 3)).astype(np.uint8)
+    blotches = np.clip(ndimage.gaussian_filter(rng.normal(128, 80, (64, 64, 3)), [3, 3, 0]), 0, 255).astype(np.uint8)
+    for pixels in (speckle, blotches):
+        assert judges.judge(Image(pixels)) == dict.fromkeys(world.ATTRIBUTES)
+    noisy_video = rng.integers(0, 256, (8, 64, 64, 3)).astype(np.uint8)
+    assert judges.judge(Video(noisy_video, fps=8.0)) == dict.fromkeys(world.ATTRIBUTES)
+    # a flat backdrop of neither day nor night, holding a grey smudge
+    odd = np.full((64, 64, 3), (40, 200, 40), dtype=np.uint8)
+    odd[20:40, 20:40] = 128
+    assert judges.judge(Image(odd))["backdrop"] is None
+    grey_object = np.full((64, 64, 3), world.BACKDROP_RGB["day"], dtype=np.uint8)
+    grey_object[20:40, 20:40] = 90
+    assert judges.judge(Image(grey_object)) == {"shape": "square", "color": None, "motion": None, "backdrop": "day"}
+    hiss = rng.normal(0.0, 0.1, 16000).astype(np.float32)
+    rumble = np.cumsum(rng.normal(0.0, 0.01, 16000))
+    for samples in (hiss, (rumble - rumble.mean()).astype(np.float32)):
+        assert judges.judge(Audio(samples, 16000)) == {"shape": None, "color": None, "motion": None}
+
+
+def test_a_blob_that_is_no_shape_is_not_given_one() -> None:
+    pixels = np.full((64, 64, 3), world.BACKDROP_RGB["night"], dtype=np.uint8)
+    pixels[10:54, 30:34] = world.COLOR_RGB["red"]  # a long thin bar: no circle, square or triangle fits
+    verdict = judges.judge(Image(pixels))
+    assert verdict["color"] == "red" and verdict["backdrop"] == "night"
+    assert verdict["shape"] is None and verdict["motion"] is None
+
+
+def test_a_still_without_a_trail_shows_no_motion() -> None:
+    scene = world.Scene("circle", "yellow", "right", "day")
+    first_frame = world.render_video(scene, np.random.default_rng(1)).frames[0]
+    rng = np.random.default_rng(2)
+    verdict = judges.judge(Image(_blur_and_noise(first_frame, rng, sigma=8.0, blur=0.8)))
+    assert verdict == {"shape": "circle", "color": "yellow", "motion": None, "backdrop": "day"}
