@@ -69,11 +69,13 @@ class Tally:
 
     right: int = 0
     judged: int = 0
+    unreadable: int = 0  # judgements where the judge could not tell (output unlike the world)
     per_attribute: dict[str, list[int]] = field(default_factory=dict)
 
-    def add(self, attribute: str, ok: bool) -> None:
+    def add(self, attribute: str, ok: bool, readable: bool = True) -> None:
         self.right += int(ok)
         self.judged += 1
+        self.unreadable += int(not readable)
         counts = self.per_attribute.setdefault(attribute, [0, 0])
         counts[0] += int(ok)
         counts[1] += 1
@@ -87,6 +89,7 @@ class Tally:
             "fraction": self.fraction,
             "right": self.right,
             "judged": self.judged,
+            "unreadable": self.unreadable,
             "per_attribute": {a: {"right": r, "judged": n} for a, (r, n) in sorted(self.per_attribute.items())},
         }
 
@@ -309,7 +312,7 @@ def _run_cell(
             verdicts = [_verdict(generated, m) for m in outputs]
             for output, verdict in zip(outputs, verdicts):
                 for attribute, ok in judges.score(verdict, scene, judged[output]).items():
-                    cell.accuracy[split].add(attribute, ok)
+                    cell.accuracy[split].add(attribute, ok, readable=verdict.get(attribute) is not None)
             if cell.agreement is not None:
                 for attribute in shared_attributes(outputs):
                     cell.agreement[split].add(attribute, agree(verdicts, attribute))
@@ -388,9 +391,11 @@ def _pct(value: float | None) -> str:
 
 def _progress_line(cell: Cell) -> str:
     seen, held = cell.accuracy["seen"].fraction, cell.accuracy["held_out"].fraction
+    judged = sum(t.judged for t in cell.accuracy.values())
+    unreadable = sum(t.unreadable for t in cell.accuracy.values()) / judged if judged else 0.0
     return (
         f"{_label(cell.inputs):>15} -> {_label(cell.outputs):<11} seen {_pct(seen)}  held-out {_pct(held)}"
-        f"  chance {cell.chance:.2f}  ({cell.seconds_per_sample:.2f} s/sample)"
+        f"  chance {cell.chance:.2f}  unreadable {unreadable:.2f}  ({cell.seconds_per_sample:.2f} s/sample)"
         + (f"  {cell.failures} failed: {cell.first_error}" if cell.failures else "")
     )
 
@@ -421,6 +426,12 @@ def format_report(report: EvalReport) -> str:
             cell = by_key.get((row, column))
             entries.append("" if cell is None else _cell_text(cell))
         lines.append("| " + " | ".join(entries) + " |")
+    judged = sum(t.judged for c in report.cells for t in c.accuracy.values())
+    if judged:
+        unreadable = sum(t.unreadable for c in report.cells for t in c.accuracy.values())
+        lines.append("")
+        lines.append(f"unreadable judgements (output unlike the toy world; counted wrong): {unreadable}/{judged}"
+                     f" = {unreadable / judged:.2f}")
     joint = [c for c in report.cells if c.agreement is not None]
     if joint:
         lines.append("")

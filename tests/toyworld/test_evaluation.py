@@ -124,6 +124,7 @@ def test_a_missing_output_is_judged_wrong() -> None:
     cell = report.cell([T], [V, A])
     assert cell.accuracy["seen"].per_attribute["backdrop"] == [2, 2]  # only video carries it: right
     assert cell.accuracy["seen"].fraction == pytest.approx(8 / 14)  # 4 video right of 4, 0 audio of 3, twice
+    assert cell.accuracy["seen"].unreadable == 6  # the missing audio could not be read
     assert cell.agreement is not None and cell.agreement["seen"].fraction == 0.0
 
 
@@ -174,6 +175,7 @@ def test_table_and_json() -> None:
     assert "| text | 1.00 / 1.00 (0.28) | 1.00 / 1.00 (0.31) |" in lines
     assert any(line.startswith("| image+audio | 1.00 / 1.00 (0.28)* |") for line in lines)
     assert "| backdrops agree | 1.00 (2/2) |" in lines
+    assert "unreadable judgements (output unlike the toy world; counted wrong): 0/40 = 0.00" in lines
     data = json.loads(json.dumps(report.to_json()))
     assert data["world_version"] == 1
     assert data["cells"][0]["seen"]["per_attribute"]["color"] == {"right": 1, "judged": 1}
