@@ -81,13 +81,13 @@ def timeline_span(clips: Sequence[PlacedClip]) -> float:
     return max((c.end for c in clips), default=0.0)
 
 
-def output_size(clips: Sequence[PlacedClip]) -> tuple[int, int]:
-    """The largest picture on the timeline, scaled up to MIN_SIDE and down to MAX_SIDE, even sides."""
+def output_size(clips: Sequence[PlacedClip], min_side: int = MIN_SIDE) -> tuple[int, int]:
+    """The largest picture on the timeline, scaled up to `min_side` and down to MAX_SIDE, even sides."""
     sizes = [(c.value.width, c.value.height) for c in clips if isinstance(c.value, (Image, Video))]
     if not sizes:
-        return (MIN_SIDE, MIN_SIDE)
+        return (max(2, min_side), max(2, min_side))
     width, height = max(sizes, key=lambda s: s[0] * s[1])
-    scale = max(1.0, MIN_SIDE / max(width, height))
+    scale = max(1.0, min_side / max(width, height))
     scale = min(scale, MAX_SIDE / max(width * scale, height * scale) * scale)
     return (_even(width * scale), _even(height * scale))
 
@@ -108,13 +108,17 @@ def _picture_at(clip: PlacedClip, t: float) -> np.ndarray:
 
 def _fit(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
     """Letterboxed onto a black canvas; nearest-neighbour when enlarging keeps small art crisp."""
-    import cv2  # noqa: PLC0415 - only the renderer needs OpenCV
+    from PIL import Image as PILImage  # noqa: PLC0415 - Pillow is already loaded by the media layer
 
     h, w = pixels.shape[:2]
     scale = min(width / w, height / h)
     new_w, new_h = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
-    interpolation = cv2.INTER_NEAREST if scale >= 2 else cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(np.ascontiguousarray(pixels), (new_w, new_h), interpolation=interpolation)
+    if (new_w, new_h) == (w, h):
+        resized = pixels
+    else:
+        resample = PILImage.Resampling.NEAREST if scale >= 2 else PILImage.Resampling.BOX if scale < 1 \
+            else PILImage.Resampling.BILINEAR
+        resized = np.asarray(PILImage.fromarray(np.ascontiguousarray(pixels)).resize((new_w, new_h), resample))
     canvas = np.zeros((height, width, 3), np.uint8)
     x, y = (width - new_w) // 2, (height - new_h) // 2
     canvas[y:y + new_h, x:x + new_w] = resized

@@ -649,7 +649,8 @@ class MainWindow(QMainWindow):
             return
         placed = self.session.placed_clips()
         visual = [c for c in placed if c.kind in (Modality.IMAGE, Modality.VIDEO) and c.covers(t)]
-        picture = render_frame(placed, t, output_size(placed)) if visual else None
+        # native size: the viewer scales the picture itself, so no enlarging here
+        picture = render_frame(placed, t, output_size(placed, min_side=2)) if visual else None
         self.viewer.show_frame(picture, caption=self.session.text_at(t))
 
     def toggle_play(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -57,6 +57,8 @@ class Recorded:
 
     record: GenerationRecord
     values: dict[int, MediaValue]
+    thumbnails: dict[int, bytes | None] = field(default_factory=dict)  # PNG bytes by version id
+    peaks: dict[int, np.ndarray | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -333,11 +335,7 @@ class ProjectSession(QObject):
                 data = self.project.thumbnail(version_id, 128)
             except (MediaError, StoreError):
                 pass  # an unreadable medium shows as a plain clip
-            pixmap = None
-            if data:
-                pixmap = QPixmap()
-                pixmap.loadFromData(data, "PNG")
-            self._pixmaps[version_id] = pixmap
+            self._pixmaps[version_id] = _pixmap_from_png(data)
         return self._pixmaps[version_id]
 
     def thumbnail(self, clip: Clip) -> QPixmap | None:
@@ -444,16 +442,16 @@ class ProjectSession(QObject):
                             extra={"shot": name, "timings": dict(result.timings)})
             record = project.record_generation(recipe, result.samples[0], asset_ids=asset_ids, job_id=job_id,
                                                name=name)
-            values: dict[int, MediaValue] = {}
+            recorded = Recorded(record, {})
             for version in record.versions:
                 if version.sample_index not in (0, None):
                     continue
-                values[version.id] = result.samples[0][Modality.parse(version.modality)]
+                recorded.values[version.id] = result.samples[0][Modality.parse(version.modality)]
                 if version.modality in ("image", "video"):
-                    project.thumbnail(version.id, 128)
+                    recorded.thumbnails[version.id] = project.thumbnail(version.id, 128)
                 if version.modality in ("audio", "video"):
-                    project.waveform(version.id, 512)
-            return Recorded(record, values)
+                    recorded.peaks[version.id] = project.waveform(version.id, 512)
+            return recorded
 
         return record
 
@@ -462,8 +460,6 @@ class ProjectSession(QObject):
         from codi_studio.studio.timeline_model import new_uid  # noqa: PLC0415
 
         record = recorded.record
-        self._refresh_assets()
-        self.binChanged.emit()
         existing = {self.model.track(c.track).kind: c for c in self.model.output_clips(shot.uid)}
         link = f"g{record.id}" if len(record.versions) > 1 else None
         added: list[Clip] = []
@@ -474,6 +470,10 @@ class ProjectSession(QObject):
             self._versions[version.id] = version
             value = recorded.values[version.id]
             self._media[version.id] = value  # the generated value itself: no decoding to show it
+            if version.id in recorded.thumbnails:
+                self._pixmaps[version.id] = _pixmap_from_png(recorded.thumbnails[version.id])
+            if version.id in recorded.peaks:
+                self._peaks[version.id] = recorded.peaks[version.id]
             modality = Modality.parse(version.modality)
             timed = modality in (Modality.AUDIO, Modality.VIDEO)
             source = version.facts.duration if timed else None
@@ -489,6 +489,8 @@ class ProjectSession(QObject):
                 added.append(Clip(new_uid("c"), track.uid, shot.start, duration, source_duration=source,
                                   asset_id=version.asset_id, version_id=version.id, label=label, link=link,
                                   shot=shot.uid, text=text))
+        self._refresh_assets()  # after the caches above are primed, so the bin reads no media
+        self.binChanged.emit()
         return added, updated
 
     def versions_of(self, clip: Clip) -> list[VersionRecord]:
@@ -524,6 +526,15 @@ class ProjectSession(QObject):
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+def _pixmap_from_png(data: bytes | None) -> QPixmap | None:
+    if not data:
+        return None
+    pixmap = QPixmap()
+    pixmap.loadFromData(data, "PNG")
+    return pixmap
+
+
+
 def _track_of(record: TrackRecord) -> Track:
     return Track(uid=f"t{record.id}", kind=Modality.parse(record.kind), role=record.role, name=record.name,
                  muted=record.muted, locked=record.locked, store_id=record.id)
