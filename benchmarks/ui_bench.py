@@ -113,7 +113,7 @@ def measure_stall(window, app, steps: int) -> tuple[float, float, int]:  # noqa:
     return float(max(gaps)), time.perf_counter() - started, len(gaps)
 
 
-def measure_scroll(window, app, n_clips: int) -> tuple[float, float, float]:  # noqa: ANN001
+def measure_scroll(window, app, n_clips: int) -> tuple[float, float, float, float]:  # noqa: ANN001
     from codi_studio.media.values import Modality
     from codi_studio.studio.commands import AddClipsCommand
     from codi_studio.studio.timeline_model import Clip, new_uid
@@ -140,15 +140,22 @@ def measure_scroll(window, app, n_clips: int) -> tuple[float, float, float]:  # 
     view = window.view
     view.set_zoom(60.0, 0.0)
     bar = view.horizontalScrollBar()
-    times = []
+    scroll_times = []  # what a user gets: Qt scrolls the old pixels and paints the strip that came in
+    for step in range(240):
+        t = time.perf_counter()
+        bar.setValue(step * 25)
+        app.processEvents()
+        scroll_times.append((time.perf_counter() - t) * 1000)
+    full_times = []  # the worst case: every frame repainted from scratch
     for step in range(240):
         bar.setValue(step * 25)
         t = time.perf_counter()
         view.viewport().repaint()
         window.timeline.ruler.repaint()
-        times.append((time.perf_counter() - t) * 1000)
+        full_times.append((time.perf_counter() - t) * 1000)
+    times = scroll_times
     assert session is not None
-    return statistics.mean(times[10:]), max(times[10:]), add_seconds
+    return (statistics.mean(times[10:]), max(times[10:]), add_seconds, statistics.mean(full_times[10:]))
 
 
 def main() -> int:
@@ -196,9 +203,9 @@ def main() -> int:
                   f"ticks): {worst:.0f} ms   (target < 50 ms)")
         except RuntimeError as exc:
             print(f"worst event-loop stall: not measured, the generation failed: {exc}")
-        mean, worst_frame, add_seconds = measure_scroll(window, app, args.clips)
+        mean, worst_frame, add_seconds, full = measure_scroll(window, app, args.clips)
         print(f"scrolling a {args.clips}-clip timeline: mean frame {mean:.1f} ms, worst {worst_frame:.1f} ms"
-              f"   (target < 16 ms); placing the clips took {add_seconds:.2f} s")
+              f"   (target < 16 ms); full-viewport repaint {full:.1f} ms; placing the clips took {add_seconds:.2f} s")
         window.close()
     return 0
 
