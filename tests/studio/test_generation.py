@@ -154,3 +154,17 @@ def test_the_event_loop_never_stalls_during_a_generation(window, qtbot, tmp_path
     assert time.monotonic() - started > 0.2  # the probe saw a real generation
     assert len(gaps) > 10
     assert max(gaps) < 200, f"the UI stalled for {max(gaps)} ms"
+
+
+def test_a_failing_job_shows_its_error_in_the_queue(window, qtbot, tmp_path: Path):
+    w = window
+    w.open_project(tmp_path / "fail.codi")
+    w.undo.push(AddClipsCommand(w.model, [Clip("t", cond(w, Modality.TEXT), 0.0, 1.0, text="a red circle")]))
+    shot = w.view.mark_shot(0.0, 1.0, ShotSettings(model="no-such-model"))
+    job = w.generate_shot(shot)
+    qtbot.waitUntil(lambda: w.queue.job(job).state == "failed", timeout=GENERATION_TIMEOUT_MS)
+    name, state, info = w.jobs_panel.row_text(job)
+    assert state == "failed" and "no-such-model" in info and "not found" in info
+    assert w.model.output_clips(shot) == []
+    [record] = w.session.project.jobs()
+    assert record.status == "failed" and "no-such-model" in (record.error or "")
