@@ -114,7 +114,6 @@ def measure_stall(window, app, steps: int) -> tuple[float, float, int]:  # noqa:
 
 
 def measure_scroll(window, app, n_clips: int) -> tuple[float, float, float, float]:  # noqa: ANN001
-    from codi_studio.media.values import Modality
     from codi_studio.studio.commands import AddClipsCommand
     from codi_studio.studio.timeline_model import Clip, new_uid
 

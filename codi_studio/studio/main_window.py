@@ -32,7 +32,7 @@ from codi_studio.studio.export_dialog import ExportDialog
 from codi_studio.studio.history_panel import HistoryEntry, HistoryPanel
 from codi_studio.studio.inspector import Inspector
 from codi_studio.studio.job_panel import JobPanel
-from codi_studio.studio.jobs import CANCELLED, DONE, FAILED, RUNNING, JobQueue
+from codi_studio.studio.jobs import CANCELLED, FAILED, RUNNING, JobQueue
 from codi_studio.studio.media_bin import MediaBin
 from codi_studio.studio.settings import StudioSettings
 from codi_studio.studio.timeline_model import OUTPUT, Clip, Shot, TimelineModel

@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
 
-from codi_studio.media.values import Audio, MediaError, MediaValue, Modality, Text, Video
+from codi_studio.media.values import MediaError, MediaValue, Modality, Text
 from codi_studio.service.requests import Condition, GenerationRequest, GenerationResult
 from codi_studio.service.timeline_export import PlacedClip
 from codi_studio.store import Project, StoreError
