@@ -189,6 +189,16 @@ class JobQueue(QObject):
             if job.state in (QUEUED, RUNNING):
                 self.cancel(job.id)
 
+    def wait_idle(self, timeout_s: float = 60.0) -> bool:
+        """Runs the event loop until no job is running (after cancel_all: within one sampling step)."""
+        from PySide6.QtCore import QCoreApplication, QEventLoop  # noqa: PLC0415
+
+        deadline = time.monotonic() + timeout_s
+        while self._running is not None and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            self._pump.drain()
+        return self._running is None
+
     def clear_finished(self) -> None:
         for job_id in list(self._order):
             if self._jobs[job_id].state in (DONE, FAILED, CANCELLED):

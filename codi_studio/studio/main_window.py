@@ -292,6 +292,9 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         self.stop()
+        if not self.queue.is_idle():  # the worker writes results into this project: stop it first
+            self.queue.cancel_all()
+            self.queue.wait_idle()
         self.session.close()
         self.session = None
         self.view.previews = _NoPreviews()

@@ -168,3 +168,18 @@ def test_a_failing_job_shows_its_error_in_the_queue(window, qtbot, tmp_path: Pat
     assert w.model.output_clips(shot) == []
     [record] = w.session.project.jobs()
     assert record.status == "failed" and "no-such-model" in (record.error or "")
+
+
+def test_closing_the_project_stops_a_running_job_first(window, qtbot, tmp_path: Path, embedded_models):
+    w = window
+    path = tmp_path / "close.codi"
+    w.open_project(path)
+    w.undo.push(AddClipsCommand(w.model, [Clip("t", cond(w, Modality.TEXT), 0.0, 1.0, text="a red circle")]))
+    shot = w.view.mark_shot(0.0, 1.0, ShotSettings(outputs=(Modality.IMAGE,), steps=400))
+    job = w.generate_shot(shot)
+    qtbot.waitUntil(lambda: w.queue.job(job).step >= 1, timeout=GENERATION_TIMEOUT_MS)
+    w.save()
+    w.close_project()
+    assert w.queue.job(job).state == CANCELLED and w.queue.is_idle()
+    w.open_project(path)
+    assert [j.status for j in w.session.project.jobs()] == ["cancelled"]
