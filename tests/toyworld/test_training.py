@@ -135,3 +135,27 @@ def test_cli_refuses_a_file_as_run_folder(tmp_path: Path, capsys: pytest.Capture
     target.write_text("not a folder")
     assert cli_main(["train", "--preset", "micro", "--out", str(target)]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "toy-v1"
+
+
+@pytest.mark.skipif(not (SHIPPED / "config.json").is_file(), reason="models/toy-v1 has not been trained yet")
+def test_the_shipped_model_loads_and_generates_every_modality() -> None:
+    from codi_studio.codi.model import CodiModel
+    from codi_studio.codi.model_store import weight_files
+    from codi_studio.codi.pipeline import CodiPipeline
+    from codi_studio.media.values import Audio, Image, Modality, Text, Video
+
+    assert sum(p.stat().st_size for p in SHIPPED.rglob("*") if p.is_file()) < 50 * 2**20
+    assert (SHIPPED / "MODEL_CARD.md").is_file() and weight_files(SHIPPED)
+    model = CodiModel.open(SHIPPED, device="cpu")
+    assert model.id == "toy-v1" and model.config.joint_mode == "cross"
+    pipe = CodiPipeline(model)
+    scene = world.sample(world.Scene("circle", "green", "up", "night"), np.random.default_rng(1))
+    expected = {Modality.TEXT: Text, Modality.IMAGE: Image, Modality.AUDIO: Audio, Modality.VIDEO: Video}
+    for condition, output in ((scene.text, Modality.IMAGE), (scene.image, Modality.AUDIO),
+                              (scene.audio, Modality.TEXT), (scene.video, Modality.TEXT),
+                              (scene.text, Modality.VIDEO)):
+        result = pipe.generate([(condition, 1.0)], [output], steps=2, guidance=3.0)
+        assert isinstance(result.samples[0][output], expected[output])

@@ -30,7 +30,7 @@ from codi_studio.toyworld.training.runner import RunContext, StageResult
 from codi_studio.toyworld.training.tokenizer import MAX_LENGTH, Tokenizers, write_tokenizers
 
 MODEL_ID = "toy-v1"
-DEFAULTS = {"steps": 25, "guidance": 4.0, "sampler": "ddim"}
+DEFAULTS = {"steps": 20, "guidance": 4.0, "sampler": "dpmpp"}
 
 
 def model_config(ctx: RunContext, tok: Tokenizers, model_id: str, infos: dict[str, Any]) -> ModelConfig:

@@ -21,9 +21,9 @@ class ToyRecipe:
     # image/video-frame KL-VAE (diffusers AutoencoderKL): 64x64 -> 8x8x8 (f8: the video UNet's cost is
     # proportional to latent positions, and 8 frames of 16x16 made sampling too slow for a CPU)
     vae_norm_groups: int = 8
-    image_vae_channels: tuple[int, ...] = (8, 16, 32, 32)
+    image_vae_channels: tuple[int, ...] = (16, 32, 32, 32)
     image_latent_channels: int = 8
-    image_vae_steps: int = 800
+    image_vae_steps: int = 450
     image_vae_batch: int = 8
     image_vae_lr: float = 2e-3
     # audio mel VAE: (1, T, 64 mels) -> 8 x T/4 x 16
@@ -35,36 +35,36 @@ class ToyRecipe:
     text_latent_dim: int = 32
     text_hidden: int = 64
     text_layers: int = 2
-    text_vae_steps: int = 800
+    text_vae_steps: int = 500
     text_vae_batch: int = 48
     text_vae_lr: float = 2e-3
-    text_vae_beta: float = 0.05
+    text_vae_beta: float = 0.02
     # contrastive alignment
     clip_hidden: int = 64
     clip_layers: int = 2
     clip_patch: int = 8
-    clip_steps: int = 600
+    clip_steps: int = 240
     clip_batch: int = 32
     clip_lr: float = 1e-3
     clap_hidden: int = 64
-    clap_steps: int = 500
+    clap_steps: int = 200
     clap_batch: int = 32
     clap_lr: float = 1e-3
     # cached, pre-encoded training set for the diffusers
-    cache_per_scene: int = 16
+    cache_per_scene: int = 8
     # diffusers
     unet_channels: int = 64
-    image_unet_steps: int = 2000
-    audio_unet_steps: int = 1200
-    text_unet_steps: int = 1200
+    image_unet_steps: int = 400
+    audio_unet_steps: int = 300
+    text_unet_steps: int = 600
     unet_batch: int = 32
-    unet_lr: float = 1e-3
+    unet_lr: float = 1.5e-3
     condition_dropout: float = 0.1
-    ema_decay: float = 0.995
+    ema_decay: float = 0.99
     min_snr_gamma: float = 5.0
     prediction_type: str = "v_prediction"
     # joint generation (connectors only)
-    joint_steps: int = 800
+    joint_steps: int = 100
     joint_batch: int = 16
     joint_lr: float = 1e-3
 

@@ -91,14 +91,14 @@ def run_unet(ctx: RunContext, subnet: str) -> StageResult:
 
     def step(i: int) -> tuple[torch.Tensor, dict[str, float]]:
         if subnet == "unet_image":
-            # a video costs 8 pictures: a quarter as many videos as stills per step
-            b_img, b_vid = r.unet_batch, max(1, r.unet_batch // 4)
+            # a video costs 8 pictures: an eighth as many videos as stills per step
+            b_img, b_vid = r.unet_batch, max(1, r.unet_batch // 8)
             ri, rv = rows(b_img), rows(b_vid)
             l_img = diffusion_loss(unet, schedule, cache, ri, ("image",), conditions(ri, ("image",)), ctx.generator)
             l_vid = diffusion_loss(unet, schedule, cache, rv, ("video",), conditions(rv, ("video",)), ctx.generator)
             return l_img + l_vid, {"image": float(l_img.detach()), "video": float(l_vid.detach())}
         modality = "audio" if subnet == "unet_audio" else "text"
-        b = r.unet_batch * (2 if modality == "text" else 1)
+        b = r.unet_batch * 2 if modality == "text" else max(1, r.unet_batch // 2)
         rr = rows(b)
         return diffusion_loss(unet, schedule, cache, rr, (modality,), conditions(rr, (modality,)), ctx.generator), {}
 

@@ -17,7 +17,7 @@ from codi_studio.toyworld.training.loop import optimise
 from codi_studio.toyworld.training.runner import RunContext, StageResult, state_with_prefix
 from codi_studio.toyworld.training.tokenizer import MAX_LENGTH, Tokenizers
 
-FREE_BITS = 0.1  # nats per latent dimension below which the KL is not pushed down
+FREE_BITS = 0.5  # nats per latent dimension below which the KL is not pushed down
 
 
 def caption_batch(tok: Tokenizers, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
