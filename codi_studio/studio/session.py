@@ -22,13 +22,13 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
 
 from codi_studio.media.values import MediaError, MediaValue, Modality, Text
+from codi_studio.service.project_recording import recipe_for
 from codi_studio.service.requests import Condition, GenerationRequest, GenerationResult
 from codi_studio.service.timeline_export import PlacedClip
 from codi_studio.store import Project, StoreError
 from codi_studio.store.records import (
     AssetRecord,
     GenerationRecord,
-    Recipe,
     RecipeInput,
     TrackRecord,
     VersionRecord,
@@ -435,11 +435,8 @@ class ProjectSession(QObject):
         name = shot.name or "Shot"
 
         def record(result: GenerationResult) -> Recorded:
-            recipe = Recipe(model_id=result.model_id, model_hash=result.model_hash, sampler=request.sampler,
-                            steps=request.steps, guidance=request.guidance, seed=request.seed,
-                            outputs=tuple(m.value for m in request.outputs), inputs=tuple(inputs),
-                            n_samples=1, joint_mode=request.joint_mode,
-                            extra={"shot": name, "timings": dict(result.timings)})
+            recipe = recipe_for(request, result, inputs=inputs, n_samples=1,
+                                extra={"shot": name, "timings": dict(result.timings)})
             record = project.record_generation(recipe, result.samples[0], asset_ids=asset_ids, job_id=job_id,
                                                name=name)
             recorded = Recorded(record, {})
