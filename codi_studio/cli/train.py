@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="multiply every stage's step count (0.1 = a quick, rough model; default 1)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1; results are reproducible for a fixed thread count)")
+    p.add_argument("--init-from", default=None, metavar="RUN",
+                   help="continue the diffusers and connectors of an earlier run folder (its OUT)")
     p.set_defaults(func=run)
 
 
@@ -42,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
 
+    if args.init_from is not None and not (Path(args.init_from) / "stages").is_dir():
+        raise UsageError(f"--init-from {args.init_from}: not a training run folder (no stages/)")
+
     from codi_studio.toyworld.training import TrainingError, train
 
     started = time.monotonic()
@@ -51,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         model = train(out, preset=args.preset, seed=args.seed, minutes_scale=args.minutes_scale,
-                      threads=args.threads, progress=progress)
+                      threads=args.threads, progress=progress, init_from=args.init_from)
     except TrainingError as exc:
         print(f"codi-studio train: error: {exc}", file=sys.stderr)
         return 1

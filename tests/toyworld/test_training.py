@@ -62,6 +62,22 @@ def test_a_half_finished_stage_runs_again(micro_run: tuple[Path, list[str]], tmp
     assert (out / "model" / "config.json").is_file()
 
 
+def test_init_from_continues_an_earlier_runs_diffuser(micro_run: tuple[Path, list[str]], tmp_path: Path) -> None:
+    src, _ = micro_run
+    out = tmp_path / "continued"
+    (out / "stages").mkdir(parents=True)
+    for name in STAGE_NAMES[:6]:  # autoencoders, encoders and cache carried over; diffusers retrained
+        for suffix in (".json", ".safetensors"):
+            (out / "stages" / f"{name}{suffix}").write_bytes((src / "stages" / f"{name}{suffix}").read_bytes())
+    messages: list[str] = []
+    train(out, preset="micro", seed=3, progress=messages.append, init_from=src)
+    assert any("[unet_text] continuing from" in m for m in messages)
+    assert any("[joint] connectors continuing from" in m for m in messages)
+    before = load_file(str(src / "stages" / "unet_text.safetensors"))
+    after = load_file(str(out / "stages" / "unet_text.safetensors"))
+    assert before.keys() == after.keys()
+
+
 def _run_first_stages(out: Path, seed: int) -> dict[str, torch.Tensor]:
     from codi_studio.toyworld.training import build_stages
 
@@ -124,6 +140,7 @@ def test_minutes_scale_multiplies_step_counts() -> None:
 @pytest.mark.parametrize("argv, message", [
     (["train", "--preset", "huge", "--out", "x"], "unknown preset"),
     (["train", "--out", "x", "--minutes-scale", "0"], "must be positive"),
+    (["train", "--out", "x", "--init-from", "/nonexistent/run"], "not a training run folder"),
 ])
 def test_cli_rejects_bad_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(argv) == 2

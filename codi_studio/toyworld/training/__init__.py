@@ -12,7 +12,8 @@ stages), logs to `out/train.log`, and writes the model folder `out/model/`
  4. joint                            the connectors for joint generation (cross mode), the rest frozen
  5. export                           the model folder
 
-Same seed, same preset, same thread count -> the same weights.
+Same seed, same preset, same thread count -> the same weights. `init_from` (an earlier run
+folder) starts the diffusers and connectors from that run's checkpoints: more training, not a restart.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def stage_names() -> tuple[str, ...]:
 
 def train(out: str | Path, preset: str = "toy", seed: int = 0, minutes_scale: float = 1.0,
           threads: int | None = 1, progress: Callable[[str], None] | None = None,
-          recipe: ToyRecipe | None = None) -> Path:
+          recipe: ToyRecipe | None = None, init_from: str | Path | None = None) -> Path:
     """Run (or resume) every stage; returns the model folder."""
     if recipe is None:
         if preset not in PRESETS:
@@ -93,7 +94,7 @@ def train(out: str | Path, preset: str = "toy", seed: int = 0, minutes_scale: fl
 
     try:
         say(f"training preset {recipe.name} seed {seed} into {out}")
-        ctx = RunContext(recipe, out, seed, say)
+        ctx = RunContext(recipe, out, seed, say, Path(init_from) if init_from is not None else None)
         run_stages(build_stages(out / "tokenizers"), ctx)
     finally:
         logger.removeHandler(handler)

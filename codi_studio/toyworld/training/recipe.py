@@ -35,7 +35,7 @@ class ToyRecipe:
     text_latent_dim: int = 32
     text_hidden: int = 64
     text_layers: int = 2
-    text_vae_steps: int = 500
+    text_vae_steps: int = 1200
     text_vae_batch: int = 48
     text_vae_lr: float = 2e-3
     text_vae_beta: float = 0.02

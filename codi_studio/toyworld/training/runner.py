@@ -44,9 +44,12 @@ class Stage:
 class RunContext:
     """What a stage sees: the recipe, the output folder, seeded generators, earlier stages' tensors."""
 
-    def __init__(self, recipe: Any, out: Path, seed: int, progress: Callable[[str], None]) -> None:
+    def __init__(self, recipe: Any, out: Path, seed: int, progress: Callable[[str], None],
+                 init_from: Path | None = None) -> None:
         self.recipe = recipe
         self.out = Path(out)
+        # an earlier run whose stage checkpoints start this run's diffusers (training continued, not restarted)
+        self.init_from = Path(init_from) if init_from is not None else None
         self.seed = seed
         self.progress = progress
         self.stage_name = ""
@@ -81,6 +84,16 @@ class RunContext:
         """The tensors of a stage under `prefix.`, with the prefix removed (one module's state dict)."""
         p = prefix + "."
         return {k[len(p):]: v for k, v in self.tensors(stage_name).items() if k.startswith(p)}
+
+    def initial(self, stage_name: str, prefix: str) -> dict[str, torch.Tensor] | None:
+        """A stage's tensors under `prefix.` from the `init_from` run, or None when there is none."""
+        if self.init_from is None:
+            return None
+        path = self.init_from / "stages" / f"{stage_name}.safetensors"
+        if not path.is_file():
+            raise TrainingError(f"{path}: --init-from run has no checkpoint of stage {stage_name!r}")
+        p = prefix + "."
+        return {k[len(p):]: v for k, v in load_file(str(path)).items() if k.startswith(p)}
 
     def info(self, stage_name: str) -> dict[str, Any]:
         return json.loads((self.stage_dir / f"{stage_name}.json").read_text())

@@ -79,6 +79,10 @@ def run_unet(ctx: RunContext, subnet: str) -> StageResult:
     r = ctx.recipe
     cache = ctx.tensors("cache")
     unet = build_unet(r)
+    start = ctx.initial(subnet, f"unet.{subnet}")
+    if start is not None:
+        getattr(unet, subnet).load_state_dict(start)
+        ctx.say(f"continuing from {ctx.init_from}")
     unet.train()
     net = getattr(unet, subnet)
     schedule = schedule_for(ctx)
@@ -139,6 +143,10 @@ def run_joint(ctx: RunContext) -> StageResult:
     r = ctx.recipe
     cache = ctx.tensors("cache")
     unet = load_trained_unet(ctx)
+    start = ctx.initial("joint", "unet")
+    if start is not None:  # only the connectors come from the earlier run; the sub-UNets are this run's
+        unet.load_state_dict({k: v for k, v in start.items() if is_connector(k)}, strict=False)
+        ctx.say(f"connectors continuing from {ctx.init_from}")
     unet.train()
     for name, p in unet.named_parameters():
         p.requires_grad_(is_connector(name))

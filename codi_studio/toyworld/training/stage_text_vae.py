@@ -18,6 +18,7 @@ from codi_studio.toyworld.training.runner import RunContext, StageResult, state_
 from codi_studio.toyworld.training.tokenizer import MAX_LENGTH, Tokenizers
 
 FREE_BITS = 0.5  # nats per latent dimension below which the KL is not pushed down
+WORD_DROPOUT = 0.3
 
 
 def caption_batch(tok: Tokenizers, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -33,6 +34,7 @@ def run(ctx: RunContext, tok: Tokenizers) -> StageResult:
     vae = build_text_vae(r, tok)
     vae.train()
     pad_id = int(tok.decoder.pad_token_id)
+    unk_id = int(tok.decoder.unk_token_id)
     ramp = max(1, r.text_vae_steps // 2)
 
     def step(i: int) -> tuple[torch.Tensor, dict[str, float]]:
@@ -42,6 +44,10 @@ def run(ctx: RunContext, tok: Tokenizers) -> StageResult:
         noise = torch.randn(mean.shape, generator=ctx.generator)
         z = mean + (0.5 * logvar).exp() * noise
         inputs = targets[:, :-1].masked_fill(targets[:, :-1] == -100, pad_id)
+        # word dropout (Bowman et al. 2016): hide some decoder inputs so the words must come from the latent
+        hidden = (torch.rand(inputs.shape, generator=ctx.generator) < WORD_DROPOUT) & (inputs != pad_id)
+        hidden[:, 0] = False  # keep <BOS>
+        inputs = inputs.masked_fill(hidden, unk_id)
         logits = vae.logits(z, inputs)
         ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets[:, 1:].reshape(-1), ignore_index=-100)
         kl_dims = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).mean(dim=0)
