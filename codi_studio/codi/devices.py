@@ -31,3 +31,19 @@ def parse_dtype(name: str | None, device: torch.device) -> torch.dtype:
     if name not in table:
         raise ValueError(f"unknown dtype {name!r} (use auto, float32, float16 or bfloat16)")
     return table[name]
+
+
+def configure_cpu_threads() -> int:
+    """Leave one core free: intra-op threads that spin-wait are ruinous when anything else runs.
+
+    On this project's 2-core machines, two OpenMP threads beside a busy UI thread (the studio)
+    or any other process made the toy model's joint video+audio step 40x slower than one
+    thread. CODI_STUDIO_CPU_THREADS overrides the choice.
+    """
+    import os
+
+    wanted = os.environ.get("CODI_STUDIO_CPU_THREADS")
+    threads = int(wanted) if wanted else max(1, min((os.cpu_count() or 2) - 1, 8))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads

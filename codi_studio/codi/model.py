@@ -18,7 +18,7 @@ from safetensors.torch import load_file
 
 from codi_studio.codi import components
 from codi_studio.codi.config import ComponentSpec, ModelConfig
-from codi_studio.codi.devices import parse_dtype, resolve_device
+from codi_studio.codi.devices import configure_cpu_threads, parse_dtype, resolve_device
 from codi_studio.codi.model_store import content_hash
 
 # components that stay in float32 even on a half-precision device (small, precision-sensitive)
@@ -52,6 +52,8 @@ class CodiModel:
         folder = Path(folder)
         config = ModelConfig.load(folder)
         resolved = resolve_device(device)
+        if resolved.type == "cpu":
+            configure_cpu_threads()
         return cls(folder, config, resolved, parse_dtype(dtype, resolved), offload)
 
     @property
