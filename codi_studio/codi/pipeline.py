@@ -21,10 +21,11 @@ from codi_studio.codi.config import ModelConfig
 from codi_studio.codi.model import CodiModel
 from codi_studio.codi.samplers import Denoiser, sample
 from codi_studio.media.values import MediaValue, Modality
-from codi_studio.service.requests import CancelToken
+from codi_studio.codi.cancel import CancelToken
 
 # step, total, previews (modality -> media value) for the first sample
 PreviewCallback = Callable[[int, int, Mapping[Modality, MediaValue]], None]
+
 
 @dataclass(frozen=True)
 class PipelineOutput:

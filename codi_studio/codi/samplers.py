@@ -13,7 +13,7 @@ import torch
 from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
-from codi_studio.service.requests import CancelToken, GenerationCancelled
+from codi_studio.codi.cancel import CancelToken, GenerationCancelled
 
 SAMPLER_NAMES = ("ddim", "dpmpp")
 

@@ -6,13 +6,16 @@ so they hold media values and numbers only, never tensors.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
+from codi_studio.codi.cancel import CancelToken, GenerationCancelled
 from codi_studio.media.values import MediaValue, Modality
 
 SAMPLERS = ("ddim", "dpmpp")
+
+__all__ = ["CancelToken", "Condition", "GenerationCancelled", "GenerationRequest", "GenerationResult", "Progress",
+           "ProgressCallback", "SAMPLERS"]
 
 
 @dataclass(frozen=True)
@@ -63,24 +66,6 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-class CancelToken:
-    """A flag the sampler checks once per step; set it from any thread."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-
-class GenerationCancelled(Exception):
-    """Raised by the sampler when its cancel token was set."""
 
 
 @dataclass(frozen=True)
