@@ -32,7 +32,7 @@ def stage_table(training: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def render(config: ModelConfig, eval_table: str, eval_note: str) -> str:
+def render(config: ModelConfig, eval_table: str, eval_note: str, notes: str = "") -> str:
     training = config.extras.get("training", {})
     stages = training.get("stages", {})
     total_min = sum(float(i.get("seconds", 0)) for i in stages.values()) / 60
@@ -56,7 +56,7 @@ Captions follow the world's grammar; a word-level tokenizer covers its vocabular
 
 ## How it was trained
 `codi-studio train --preset toy` (codi_studio/toyworld/training), CoDi's stages at toy scale,
-seed {training.get('seed', '?')}, one CPU thread, about {total_min:.0f} minutes of stage time
+seed {training.get("seed", "?")}, one CPU thread, {total_min:.0f} minutes of stage time in all (summed over stages)
 on a shared 2-core machine:
 
 {stage_table(training)}
@@ -69,6 +69,8 @@ on a shared 2-core machine:
 - joint generation: connectors trained in `{config.joint_mode}` mode on pairs of outputs of one sample
   (image+video under audio-only conditions included, so that both pick the same backdrop);
 - vocoder: Griffin-Lim (no parameters).
+
+{notes}
 
 Encoder check after alignment (nearest of 96 captions is the right scene): {retrieval or 'n/a'}.
 Text VAE greedy reconstruction exact match: {text_exact if text_exact is not None else 'n/a'}.
@@ -85,8 +87,8 @@ Text VAE greedy reconstruction exact match: {text_exact if text_exact is not Non
 
 
 def write(folder: Path, eval_table: str = "(no evaluation run yet)",
-          eval_note: str = "Not evaluated yet.") -> Path:
+          eval_note: str = "Not evaluated yet.", notes: str = "") -> Path:
     config = ModelConfig.load(folder)
     path = Path(folder) / "MODEL_CARD.md"
-    path.write_text(render(config, eval_table, eval_note))
+    path.write_text(render(config, eval_table, eval_note, notes))
     return path
