@@ -24,6 +24,10 @@ pytestmark = [
 ]
 
 
+# The shipped toy-v1 is above chance on most pairs but not "well above" on every cell (see its
+# model card): this is the target the next training run has to meet. strict, so that the day
+# it passes the marker has to go.
+@pytest.mark.xfail(strict=True, reason="toy-v1 does not yet meet the eval target (audio inputs, text outputs)")
 def test_reduced_eval_of_the_toy_model_is_well_above_chance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "eval.json"
     argv = ["eval", "--model", str(TOY_MODEL), "--samples", str(SAMPLES), "--sampler", "dpmpp", "--steps", "20",
