@@ -76,6 +76,7 @@ class CodiPipeline:
         on_step: PreviewCallback | None = None,
         preview_every: int = 5,
     ) -> PipelineOutput:
+        """Denoise `outputs` jointly from the weighted `conditions`; `preview_every` 0 skips previews."""
         outputs = [Modality(m) for m in outputs]
         if not outputs:
             raise ValueError("ask for at least one output modality")
@@ -94,7 +95,7 @@ class CodiPipeline:
             if on_step is None:
                 return
             previews: dict[Modality, MediaValue] = {}
-            if step % preview_every == 0 or step == total:
+            if preview_every > 0 and (step % preview_every == 0 or step == total):
                 previews = self.io.previews({Modality(m): x[:1] for m, x in predicted.items()})
             on_step(step, total, previews)
 

@@ -84,7 +84,9 @@ class GenerationService:
         request: GenerationRequest,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        previews: bool = True,
     ) -> GenerationResult:
+        """Run one request; `progress` gets every step, with cheap previews unless `previews` is False."""
         if self.model_info is None or (request.model is not None and request.model not in
                                        (self.model_info.id, self.model_info.folder, self.model_info.name)):
             self.load_model(request.model)
@@ -107,6 +109,7 @@ class GenerationService:
                 joint_mode=request.joint_mode,
                 cancel=cancel,
                 on_step=on_step,
+                preview_every=5 if previews else 0,
             )
         timings = dict(out.timings)
         timings["wall_s"] = time.perf_counter() - started

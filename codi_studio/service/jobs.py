@@ -121,7 +121,8 @@ def manifest_for(job: "JobSpec", request: GenerationRequest, result: GenerationR
 def run_job(service: "GenerationService", job: "JobSpec", *, joint_mode: str | None = None,
             project: Path | None = None, show_progress: bool = True) -> list[Path]:
     request = request_for(service, job, joint_mode)
-    result = service.generate(request, progress=_printer(show_progress))
+    # the terminal shows step counts only: no preview decoding
+    result = service.generate(request, progress=_printer(show_progress) if show_progress else None, previews=False)
     files: list[Path] = []
     params = manifest_for(job, request, result, [])
     params.pop("files")
