@@ -1,4 +1,4 @@
-"""Helpers shared by the autoencoder tests: reading reference parity fixtures from tests/data."""
+"""Helpers shared by the autoencoder tests: reading reference parity fixtures from tests/fixtures."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[1] / "fixtures"
 PARITY = DATA / "parity"
 MANIFEST = DATA / "manifest" / "codi_full.json"
 
 
 def load_fixture(name: str) -> tuple[dict, dict[str, torch.Tensor], dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """(meta, params, inputs, outputs) of tests/data/parity/<name>.{json,safetensors}."""
+    """(meta, params, inputs, outputs) of tests/fixtures/parity/<name>.{json,safetensors}."""
     meta = json.loads((PARITY / f"{name}.json").read_text())
     tensors = load_file(str(PARITY / f"{name}.safetensors"))
     split: dict[str, dict[str, torch.Tensor]] = {"param": {}, "input": {}, "output": {}}

@@ -18,7 +18,7 @@ from codi_studio.codi.encoders.keymaps import (
     clap_state_dict_from_reference,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[1] / "fixtures"
 PARITY = DATA / "parity"
 ATOL = 1e-4
 # created by HTSAT on its first forward, so in a checkpoint saved after one (manifest groups.json)

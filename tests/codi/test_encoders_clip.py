@@ -20,7 +20,7 @@ from codi_studio.codi.encoders.keymaps import (
     clip_state_dict_from_reference,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[1] / "fixtures"
 PARITY = DATA / "parity"
 ATOL = 1e-4
 

@@ -17,7 +17,7 @@ from codi_studio.codi.pipeline import CodiPipeline
 from codi_studio.codi.presets import official_config, tiny_config, write_random_model
 from codi_studio.media.values import Modality, Text
 
-MANIFEST = Path(__file__).parents[1] / "data" / "manifest" / "codi_full.json"
+MANIFEST = Path(__file__).parents[1] / "fixtures" / "manifest" / "codi_full.json"
 
 
 def manifest_state() -> dict[str, torch.Tensor]:

@@ -1,6 +1,6 @@
 """Parity of the whole guided, composed, joint DDIM sampling loop with the reference sampler.
 
-Fixture: tests/data/parity/ddim_loop_tiny.* (tools/fixtures/make_sampling_fixtures.py ran the
+Fixture: tests/fixtures/parity/ddim_loop_tiny.* (tools/fixtures/make_sampling_fixtures.py ran the
 reference DDIMSampler_VD with the codi_unets fixture's UNet weights, guidance 7.5, 2-input
 compositions, single and joint outputs). Here our own loop runs from the same noise and
 encodings: pipeline.guidance_context + pipeline.guided_denoiser + samplers.sample (diffusers

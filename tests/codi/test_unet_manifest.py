@@ -12,7 +12,7 @@ from codi_studio.codi.unet import (CodiUNet, CodiUNetConfig, our_key_to_referenc
                                    unet_state_dict_from_reference)
 from codi_studio.codi.unet.keymap import is_reference_unet_key
 
-MANIFEST = Path(__file__).resolve().parents[1] / "data" / "manifest" / "codi_full.json"
+MANIFEST = Path(__file__).resolve().parents[1] / "fixtures" / "manifest" / "codi_full.json"
 
 
 @pytest.fixture(scope="module")

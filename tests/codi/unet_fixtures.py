@@ -1,4 +1,4 @@
-"""Loading the CoDi UNet parity fixtures (tests/data/parity) into our networks."""
+"""Loading the CoDi UNet parity fixtures (tests/fixtures/parity) into our networks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 
 from codi_studio.codi.unet import CodiUNet, CodiUNetConfig, UNet0DConfig, UNet2DConfig, reference_key_to_ours
 
-PARITY = Path(__file__).resolve().parents[1] / "data" / "parity"
+PARITY = Path(__file__).resolve().parents[1] / "fixtures" / "parity"
 
 # The calls recorded in codi_unets.json ('calls'): outputs, latents, conditions, mix weights.
 CODI_CALLS: dict[str, tuple[list[str], list[str], list[str], dict[str, float]]] = {
