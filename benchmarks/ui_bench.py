@@ -68,7 +68,9 @@ def model_folder(scratch: Path) -> Path:
 
 
 def measure_stall(window, app, steps: int) -> tuple[float, float, int]:  # noqa: ANN001
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop
+
+    from codi_studio.studio.stall_probe import StallProbe
 
     from codi_studio.media.values import Modality
     from codi_studio.studio.commands import AddClipsCommand
@@ -90,19 +92,7 @@ def measure_stall(window, app, steps: int) -> tuple[float, float, int]:  # noqa:
                 raise RuntimeError(failed[0].message)
 
     run_once()  # loads the model
-    gaps: list[int] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.elapsed()]
-
-    def tick() -> None:
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    probe = QTimer()
-    probe.setInterval(5)
-    probe.timeout.connect(tick)
+    probe = StallProbe()
     started = time.perf_counter()
     probe.start()
     run_once()
@@ -110,7 +100,7 @@ def measure_stall(window, app, steps: int) -> tuple[float, float, int]:  # noqa:
     while time.perf_counter() < settle:
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
     probe.stop()
-    return float(max(gaps)), time.perf_counter() - started, len(gaps)
+    return float(probe.worst_ms), time.perf_counter() - started, len(probe.gaps)
 
 
 def measure_scroll(window, app, n_clips: int) -> tuple[float, float, float, float]:  # noqa: ANN001
