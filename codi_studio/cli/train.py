@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="multiply every stage's step count (0.1 = a quick, rough model; default 1)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1; results are reproducible for a fixed thread count)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="stages run side by side, one process each (default: the CPU count, at most 4); "
+                        "the weights do not depend on it")
     p.add_argument("--init-from", default=None, metavar="RUN",
                    help="continue the diffusers and connectors of an earlier run folder (its OUT)")
     p.set_defaults(func=run)
@@ -40,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--minutes-scale must be positive, got {args.minutes_scale}")
     if args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    jobs = args.jobs if args.jobs is not None else max(1, min(4, os.cpu_count() or 1))
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
@@ -56,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         model = train(out, preset=args.preset, seed=args.seed, minutes_scale=args.minutes_scale,
-                      threads=args.threads, progress=progress, init_from=args.init_from)
+                      threads=args.threads, progress=progress, init_from=args.init_from, jobs=jobs)
     except TrainingError as exc:
         print(f"codi-studio train: error: {exc}", file=sys.stderr)
         return 1

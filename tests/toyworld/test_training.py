@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 from codi_studio.cli import main as cli_main
 from codi_studio.toyworld import world
-from codi_studio.toyworld.training import STAGE_NAMES, ToyRecipe, train
+from codi_studio.toyworld.training import STAGE_NAMES, ToyRecipe, TrainingError, train
 from codi_studio.toyworld.training import data
 from codi_studio.toyworld.training.runner import RunContext, run_stages
 
@@ -78,6 +78,52 @@ def test_init_from_continues_an_earlier_runs_diffuser(micro_run: tuple[Path, lis
     assert before.keys() == after.keys()
 
 
+def _copy_stages(src: Path, out: Path, names: tuple[str, ...]) -> None:
+    (out / "stages").mkdir(parents=True, exist_ok=True)
+    for name in names:
+        for suffix in (".json", ".safetensors"):
+            (out / "stages" / f"{name}{suffix}").write_bytes((src / "stages" / f"{name}{suffix}").read_bytes())
+
+
+def test_parallel_stages_give_the_sequential_weights(micro_run: tuple[Path, list[str]], tmp_path: Path) -> None:
+    src, _ = micro_run
+    out = tmp_path / "parallel"
+    messages: list[str] = []
+    train(out, preset="micro", seed=3, progress=messages.append, jobs=2)
+    for name in STAGE_NAMES:
+        a = load_file(str(src / "stages" / f"{name}.safetensors"))
+        b = load_file(str(out / "stages" / f"{name}.safetensors"))
+        assert a.keys() == b.keys(), name
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+    # every stage's own progress came back to the parent's log
+    assert (out / "train.log").read_text().count("done in") == len(STAGE_NAMES)
+    assert (out / "model" / "config.json").is_file()
+
+
+def test_a_failing_parallel_stage_stops_the_run_and_names_itself(micro_run: tuple[Path, list[str]],
+                                                                 tmp_path: Path) -> None:
+    src, _ = micro_run
+    out = tmp_path / "broken"
+    _copy_stages(src, out, STAGE_NAMES[:6])
+    (out / "stages" / "cache.safetensors").write_bytes(b"not a checkpoint")  # damaged after it finished
+    messages: list[str] = []
+    with pytest.raises(TrainingError, match=r"stage unet_\w+ failed"):
+        train(out, preset="micro", seed=3, progress=messages.append, jobs=2)
+    assert any("damaged checkpoint" in m for m in messages)
+    assert not (out / "stages" / "joint.json").exists()
+
+
+def test_ready_stages_wait_for_their_prerequisites() -> None:
+    from codi_studio.toyworld.training import STAGE_NEEDS
+    from codi_studio.toyworld.training.parallel import ready_stages
+
+    pending = list(STAGE_NAMES)
+    assert ready_stages(pending, STAGE_NEEDS, set()) == ["image_vae", "audio_vae", "text_vae", "clip"]
+    done = {"image_vae", "audio_vae", "text_vae", "clip", "clap", "cache"}
+    assert ready_stages([n for n in pending if n not in done], STAGE_NEEDS, done) == [
+        "unet_image", "unet_audio", "unet_text"]
+
+
 def _run_first_stages(out: Path, seed: int) -> dict[str, torch.Tensor]:
     from codi_studio.toyworld.training import build_stages
 
@@ -141,6 +187,7 @@ def test_minutes_scale_multiplies_step_counts() -> None:
     (["train", "--preset", "huge", "--out", "x"], "unknown preset"),
     (["train", "--out", "x", "--minutes-scale", "0"], "must be positive"),
     (["train", "--out", "x", "--init-from", "/nonexistent/run"], "not a training run folder"),
+    (["train", "--out", "x", "--jobs", "0"], "--jobs must be at least 1"),
 ])
 def test_cli_rejects_bad_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(argv) == 2

@@ -30,7 +30,7 @@ from codi_studio.toyworld.training.runner import RunContext, Stage, TrainingErro
 __all__ = ["PRESETS", "ToyRecipe", "TrainingError", "stage_names", "train"]
 
 
-def build_stages(tokenizers_dir: Path) -> list[Stage]:
+def build_stages(tokenizers_dir: Path, tokenizers_written: bool = False) -> list[Stage]:
     from codi_studio.toyworld.training import (
         export,
         stage_align,
@@ -40,9 +40,10 @@ def build_stages(tokenizers_dir: Path) -> list[Stage]:
         stage_image_vae,
         stage_text_vae,
     )
-    from codi_studio.toyworld.training.tokenizer import write_tokenizers
+    from codi_studio.toyworld.training.tokenizer import load_tokenizers, write_tokenizers
 
-    tok = write_tokenizers(tokenizers_dir)
+    # parallel children only read them: the parent wrote them before starting any
+    tok = load_tokenizers(tokenizers_dir) if tokenizers_written else write_tokenizers(tokenizers_dir)
     stages = [
         Stage("image_vae", stage_image_vae.run),
         Stage("audio_vae", stage_audio_vae.run),
@@ -59,6 +60,21 @@ def build_stages(tokenizers_dir: Path) -> list[Stage]:
     return stages
 
 
+# what each stage reads from earlier ones (the parallel runner starts a stage once these are done)
+STAGE_NEEDS: dict[str, tuple[str, ...]] = {
+    "clap": ("clip",),
+    "cache": ("image_vae", "audio_vae", "text_vae", "clip", "clap"),
+    "unet_image": ("cache",),
+    "unet_audio": ("cache",),
+    "unet_text": ("cache",),
+    "joint": ("unet_image", "unet_audio", "unet_text"),
+    "export": ("image_vae", "audio_vae", "text_vae", "clip", "clap", "cache", "unet_image", "unet_audio",
+               "unet_text", "joint"),
+}
+# the order in which ready stages get a free process: longest first, so the slowest chain starts earliest
+PARALLEL_PRIORITY = ("clip", "image_vae", "unet_image", "clap", "audio_vae", "unet_audio", "text_vae", "unet_text",
+                     "cache", "joint", "export")
+
 STAGE_NAMES = ("image_vae", "audio_vae", "text_vae", "clip", "clap", "cache", "unet_image", "unet_audio",
                "unet_text", "joint", "export")
 
@@ -69,8 +85,12 @@ def stage_names() -> tuple[str, ...]:
 
 def train(out: str | Path, preset: str = "toy", seed: int = 0, minutes_scale: float = 1.0,
           threads: int | None = 1, progress: Callable[[str], None] | None = None,
-          recipe: ToyRecipe | None = None, init_from: str | Path | None = None) -> Path:
-    """Run (or resume) every stage; returns the model folder."""
+          recipe: ToyRecipe | None = None, init_from: str | Path | None = None, jobs: int = 1) -> Path:
+    """Run (or resume) every stage; returns the model folder.
+
+    `jobs` > 1 runs independent stages at the same time, one process (and one torch thread) each;
+    the weights are the same as a sequential run with one thread.
+    """
     if recipe is None:
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r} (expected one of: {', '.join(PRESETS)})")
@@ -94,8 +114,16 @@ def train(out: str | Path, preset: str = "toy", seed: int = 0, minutes_scale: fl
 
     try:
         say(f"training preset {recipe.name} seed {seed} into {out}")
-        ctx = RunContext(recipe, out, seed, say, Path(init_from) if init_from is not None else None)
-        run_stages(build_stages(out / "tokenizers"), ctx)
+        if jobs > 1:
+            from codi_studio.toyworld.training.parallel import run_parallel
+            from codi_studio.toyworld.training.tokenizer import write_tokenizers
+
+            write_tokenizers(out / "tokenizers")  # once, before the children read it
+            run_parallel(PARALLEL_PRIORITY, STAGE_NEEDS, jobs, out, recipe, seed,
+                         Path(init_from) if init_from is not None else None, say)
+        else:
+            ctx = RunContext(recipe, out, seed, say, Path(init_from) if init_from is not None else None)
+            run_stages(build_stages(out / "tokenizers"), ctx)
     finally:
         logger.removeHandler(handler)
         handler.close()

@@ -1,4 +1,4 @@
-"""Stage 1a: the image/video-frame KL-VAE (64x64 RGB -> 4x16x16, f4).
+"""Stage 1a: the image/video-frame KL-VAE (64x64 RGB -> 8x8x8, f8).
 
 Stills and single video frames are the same kind of picture (video frames fold
 into the batch at encode time), so one VAE learns both from a mix of the two.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from codi_studio.toyworld.training import data
+from codi_studio.toyworld.training import checks, data
 from codi_studio.toyworld.training.components import build_image_vae
 from codi_studio.toyworld.training.loop import optimise
 from codi_studio.toyworld.training.runner import RunContext, StageResult, state_with_prefix
@@ -58,5 +58,8 @@ def run(ctx: RunContext) -> StageResult:
         drawn = data.draw(ctx.rng, 64, ("image",))
         z = vae.posterior(data.images_to_tensor(drawn["image"])).mean  # type: ignore[arg-type]
         scale = float(1.0 / z.std())
+        decoded = vae.decoder(vae.post_quant_conv(z))
+        judged = checks.image_reconstructions(checks.to_uint8(decoded), drawn["labels"])  # type: ignore[arg-type]
+    ctx.say(f"reconstructions judged {judged}")
     return StageResult(state_with_prefix("image_vae", vae.state_dict()),
-                       {"final": figures, "scale_factor": scale})
+                       {"final": figures, "scale_factor": scale, "reconstruction_judged": judged})

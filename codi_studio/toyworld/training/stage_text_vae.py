@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from codi_studio.toyworld.training import data
+from codi_studio.toyworld.training import checks, data
 from codi_studio.toyworld.training.components import build_text_vae
 from codi_studio.toyworld.training.loop import optimise
 from codi_studio.toyworld.training.runner import RunContext, StageResult, state_with_prefix
@@ -58,7 +58,8 @@ def run(ctx: RunContext, tok: Tokenizers) -> StageResult:
     figures, _ = optimise(ctx, vae.parameters(), r.text_vae_steps, r.text_vae_lr, step, log_every=50)
     vae.eval()
     with torch.no_grad():
-        captions = data.draw(ctx.rng, 256, ("text",))["text"]
+        drawn = data.draw(ctx.rng, 256, ("text",))
+        captions = drawn["text"]
         ids, mask, targets = caption_batch(tok, captions)  # type: ignore[arg-type]
         mean, _ = vae.posterior_from_ids(ids, mask)
         scale = float(1.0 / mean.std())
@@ -66,6 +67,8 @@ def run(ctx: RunContext, tok: Tokenizers) -> StageResult:
         decoded = vae.generate_ids(mean[:64], temperature=0.0)
         words = [tok.decoder.decode(d, skip_special_tokens=True).split() for d in decoded]
         exact = sum(w == c.split() for w, c in zip(words, captions[:64])) / 64
-    ctx.say(f"greedy reconstruction exact match {exact:.2f}")
+        judged = checks.text_reconstructions([" ".join(w) for w in words], drawn["labels"][:64])  # type: ignore[index]
+    ctx.say(f"greedy reconstruction exact match {exact:.2f}, judged {judged}")
     return StageResult(state_with_prefix("text_vae", vae.state_dict()),
-                       {"final": figures, "scale_factor": scale, "reconstruction_exact": exact})
+                       {"final": figures, "scale_factor": scale, "reconstruction_exact": exact,
+                        "reconstruction_judged": judged})
