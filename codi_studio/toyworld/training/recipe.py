@@ -44,7 +44,7 @@ class ToyRecipe:
     clip_hidden: int = 64
     clip_layers: int = 2
     clip_patch: int = 8
-    clip_steps: int = 2400
+    clip_steps: int = 3200
     clip_batch: int = 32
     clip_lr: float = 1e-3
     clap_hidden: int = 64

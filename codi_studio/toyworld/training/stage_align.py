@@ -2,6 +2,7 @@
 
 2a CLIP: text <-> image and text <-> video, contrastive, all towers trained.
 2b CLAP: audio <-> the frozen CLIP text embeddings, contrastive.
+Both also match each input to partial captions ("red", "moving up", ...; see PARTIAL_CAPTIONS).
 
 The toy world repeats scenes within a batch, so plain InfoNCE (one positive per
 row) would push apart captions and pictures of the same scene. Targets are soft
@@ -25,7 +26,18 @@ from codi_studio.toyworld.training.runner import RunContext, StageResult, state_
 from codi_studio.toyworld.training.tokenizer import MAX_LENGTH, Tokenizers
 
 TARGET_SHARPNESS = 2.0
-AUDIO_ATTRIBUTES = [world.ATTRIBUTES.index(a) for a in ("shape", "color", "motion")]
+AUDIBLE = ("shape", "color", "motion")  # audio carries no backdrop
+AUDIO_ATTRIBUTES = [world.ATTRIBUTES.index(a) for a in AUDIBLE]
+# Partial captions, one per value of each attribute. Whole-caption contrast lets an encoder
+# settle for the easy attributes (colour, backdrop) and never see a faint trail: measured,
+# motion stayed at chance in image embeddings after 2400 steps. Matching each picture to
+# the right partial caption among an attribute's values makes every attribute pay.
+PARTIAL_CAPTIONS: dict[str, tuple[str, ...]] = {
+    "shape": world.SHAPES,
+    "color": world.COLORS,
+    "motion": tuple(f"moving {m}" for m in world.MOTIONS),
+    "backdrop": ("in daylight", "at night"),
+}
 
 
 def soft_targets(labels_a: torch.Tensor, labels_b: torch.Tensor) -> torch.Tensor:
@@ -40,6 +52,25 @@ def contrastive(a: torch.Tensor, b: torch.Tensor, labels: torch.Tensor, logit_sc
     loss_ab = -(targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
     loss_ba = -(targets.T * F.log_softmax(logits.T, dim=1)).sum(dim=1).mean()
     return 0.5 * (loss_ab + loss_ba)
+
+
+def partial_caption_loss(emb: torch.Tensor, labels: torch.Tensor, partial: dict[str, torch.Tensor],
+                         logit_scale: torch.Tensor, attributes: tuple[str, ...] = world.ATTRIBUTES) -> torch.Tensor:
+    """Mean over attributes of cross-entropy between (B,1,D) embeddings and that attribute's partial captions."""
+    scale = logit_scale.exp().clamp(max=100)
+    losses = [F.cross_entropy(scale * emb[:, 0] @ partial[a][:, 0].T, labels[:, world.ATTRIBUTES.index(a)])
+              for a in attributes]
+    return torch.stack(losses).mean()
+
+
+def encode_partial_captions(clip: ClipEncoder, tok: Tokenizers) -> dict[str, torch.Tensor]:
+    texts = [t for values in PARTIAL_CAPTIONS.values() for t in values]
+    encoded = encode_texts(clip, tok, texts)
+    out, start = {}, 0
+    for attribute, values in PARTIAL_CAPTIONS.items():
+        out[attribute] = encoded[start:start + len(values)]
+        start += len(values)
+    return out
 
 
 def clip_pixels(clip: ClipEncoder, frames: torch.Tensor) -> torch.Tensor:
@@ -79,9 +110,13 @@ def run_clip(ctx: RunContext, tok: Tokenizers) -> StageResult:
         # video costs 8 frames per sample: half the batch is enough
         half = r.clip_batch // 2
         video = encode_videos(clip, data.videos_to_tensor(drawn["video"][:half]))  # type: ignore[index]
+        partial = encode_partial_captions(clip, tok)
         l_image = contrastive(text, image, labels, scale)
         l_video = contrastive(text[:half], video, labels[:half], scale)
-        return l_image + l_video, {"image": float(l_image.detach()), "video": float(l_video.detach())}
+        l_parts = partial_caption_loss(image, labels, partial, scale) + partial_caption_loss(
+            video, labels[:half], partial, scale)
+        return l_image + l_video + l_parts, {"image": float(l_image.detach()), "video": float(l_video.detach()),
+                                             "parts": float(l_parts.detach())}
 
     figures, _ = optimise(ctx, clip.parameters(), r.clip_steps, r.clip_lr, step, log_every=25)
     clip.eval()
@@ -118,6 +153,8 @@ def run_clap(ctx: RunContext, tok: Tokenizers) -> StageResult:
     clap = build_clap(r)
     clap.train()
     logit_scale = torch.nn.Parameter(torch.tensor(2.6592))  # ln(1/0.07), CLIP's initial temperature
+    with torch.no_grad():
+        partial = encode_partial_captions(clip, tok)
 
     def step(i: int) -> tuple[torch.Tensor, dict[str, float]]:
         drawn = data.draw(ctx.rng, r.clap_batch, ("audio", "text"))
@@ -125,8 +162,10 @@ def run_clap(ctx: RunContext, tok: Tokenizers) -> StageResult:
         with torch.no_grad():
             text = encode_texts(clip, tok, drawn["text"])  # type: ignore[arg-type]
         audio = clap.encode_audio(data.audio_to_tensor(drawn["audio"]))  # type: ignore[arg-type]
-        loss = contrastive(audio, text, labels, logit_scale)
-        return loss, {}
+        l_whole = contrastive(audio, text, labels, logit_scale)
+        l_parts = partial_caption_loss(audio, torch.from_numpy(drawn["labels"]), partial,  # type: ignore[arg-type]
+                                       logit_scale, AUDIBLE)
+        return l_whole + l_parts, {"whole": float(l_whole.detach()), "parts": float(l_parts.detach())}
 
     figures, _ = optimise(ctx, list(clap.parameters()) + [logit_scale], r.clap_steps, r.clap_lr, step, log_every=25)
     clap.eval()
