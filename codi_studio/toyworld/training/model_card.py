@@ -10,9 +10,11 @@ from codi_studio.codi.config import ModelConfig
 STAGE_TEXT = {
     "image_vae": "image/video-frame KL-VAE (diffusers AutoencoderKL layout), 64x64 RGB -> 8x8x8 latents",
     "audio_vae": "audio mel VAE, 1 s log-mel (104 frames x 64 mels, AudioLDM front-end) -> 8x26x16 latents",
-    "text_vae": "Optimus text VAE (BERT encoder + GPT-2 decoder with latent injection) on captions",
-    "clip": "CLIP text/image/video towers (+ CoDi's temporal layers), contrastive text<->image and text<->video",
-    "clap": "CLAP audio tower (HTSAT), contrastive audio<->frozen CLIP text",
+    "text_vae": "Optimus text VAE (BERT encoder + GPT-2 decoder with latent injection) on captions, "
+                "auxiliary attribute heads on the posterior (dropped after training)",
+    "clip": "CLIP text/image/video towers (+ CoDi's temporal layers), contrastive text<->image and "
+            "text<->video, plus partial captions per attribute",
+    "clap": "CLAP audio tower (HTSAT), contrastive audio<->frozen CLIP text, plus partial captions",
     "cache": "training set encoded once into latents and embeddings",
     "unet_image": "image+video diffuser, composable conditioning, CFG dropout",
     "unet_audio": "audio diffuser, composable conditioning, CFG dropout",
@@ -37,7 +39,8 @@ def render(config: ModelConfig, eval_table: str, eval_note: str, notes: str = ""
     stages = training.get("stages", {})
     total_min = sum(float(i.get("seconds", 0)) for i in stages.values()) / 60
     retrieval = stages.get("clip", {}).get("retrieval", {})
-    text_exact = stages.get("text_vae", {}).get("reconstruction_exact")
+    text_judged = stages.get("text_vae", {}).get("reconstruction_judged")
+    image_judged = stages.get("image_vae", {}).get("reconstruction_judged")
     return f"""# {config.name} (`{config.id}`)
 
 The embedded default model of CoDi Studio: a tiny CoDi (Tang et al. 2023, "Any-to-Any
@@ -56,8 +59,8 @@ Captions follow the world's grammar; a word-level tokenizer covers its vocabular
 
 ## How it was trained
 `codi-studio train --preset toy` (codi_studio/toyworld/training), CoDi's stages at toy scale,
-seed {training.get("seed", "?")}, one CPU thread, {total_min:.0f} minutes of stage time in all (summed over stages)
-on a shared 2-core machine:
+seed {training.get("seed", "?")}, independent stages two at a time (one process and one CPU thread each),
+{total_min:.0f} minutes of stage time in all (summed over stages) on a 2-core machine:
 
 {stage_table(training)}
 
@@ -73,7 +76,8 @@ on a shared 2-core machine:
 {notes}
 
 Encoder check after alignment (nearest of 96 captions is the right scene): {retrieval or 'n/a'}.
-Text VAE greedy reconstruction exact match: {text_exact if text_exact is not None else 'n/a'}.
+Autoencoder round trips judged by the world's judges (fraction of each attribute still read):
+image VAE {image_judged or 'n/a'}; text VAE (greedy decoding) {text_judged or 'n/a'}.
 
 ## Evaluation
 {eval_note}
@@ -82,7 +86,7 @@ Text VAE greedy reconstruction exact match: {text_exact if text_exact is not Non
 
 ## Limits
 - 64x64 pictures, 8-frame clips at 8 fps, 1 s sound at 16 kHz (Griffin-Lim quality), captions of the toy grammar only.
-- Trained for minutes on a CPU: attributes are often wrong; see the table. Not a general-purpose model.
+- Trained for about an hour on a CPU: see the table for where it errs. Not a general-purpose model.
 """
 
 
