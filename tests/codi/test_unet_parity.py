@@ -51,6 +51,9 @@ def test_codi_call_matches_reference_float32(codi: tuple, call: str) -> None:
             assert error.max() < TOL, (modality, error)
 
 
+F64_TOL, F64_TEXT_TOL = 1e-6, 2e-5  # see the float32 timestep embedding note below
+
+
 def test_codi_calls_match_reference_float64(codi: tuple) -> None:
     """Same weights and inputs, reference run in float64 (tools/fixtures/make_unet_f64_fixture.py)."""
     model, inputs, _ = codi
@@ -62,13 +65,18 @@ def test_codi_calls_match_reference_float64(codi: tuple) -> None:
             ys = reference_forward(model64, [x64[k] for k in xs], x64["timesteps"],
                                    [x64["cond_" + c] for c in ctypes], xtype, ctypes, weights)
             for modality, y in zip(xtype, ys):
-                # Video: the temporal MLP computes its gate in float32 (as the reference) -> ~2e-7.
-                tol = 1e-6 if modality == "video" else 1e-10
+                # The timestep embedding is float32 by design (as the reference): cos/sin of
+                # arguments up to ~1000 rad differ by up to 1.5e-5 between CPUs' vector math
+                # paths, which moves these float64 outputs by ~2e-7 on a CPU other than the one
+                # that made the fixture (the ill-conditioned text net by ~5e-6); on that CPU they
+                # match to 1e-10. Video's temporal gate is float32 too.
+                tol = F64_TEXT_TOL if modality == "text" else F64_TOL
                 assert (y - expected[f"output.{call}.{modality}"]).abs().max() < tol, (call, modality)
         for modality in ("image", "audio", "text"):
             net = model64.subnet(modality)
             y = net(x64["x_" + modality], x64["timesteps"], x64["cond_text"])
-            assert (y - expected[f"output.standalone.unet_{modality}"]).abs().max() < 1e-10, modality
+            tol = F64_TEXT_TOL if modality == "text" else F64_TOL
+            assert (y - expected[f"output.standalone.unet_{modality}"]).abs().max() < tol, modality
 
 
 def test_standalone_subnets_match_reference(codi: tuple) -> None:
