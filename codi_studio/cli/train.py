@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes-scale", type=float, default=1.0,
                    help="multiply every stage's step count (0.1 = a quick, rough model; default 1)")
     p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default 1; results are reproducible for a fixed thread count)")
+                   help="torch CPU threads with --jobs 1 (default 1; results are reproducible for a fixed "
+                        "thread count)")
     p.add_argument("--jobs", type=int, default=None,
                    help="stages run side by side, one process each (default: the CPU count, at most 4); "
                         "the weights do not depend on it")
@@ -46,7 +47,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
-    jobs = args.jobs if args.jobs is not None else max(1, min(4, os.cpu_count() or 1))
+    if args.jobs is not None and args.jobs > 1 and args.threads != 1:
+        raise UsageError("--threads applies to --jobs 1 only: parallel stages run one thread each")
+    # --threads alone asks for one stage at a time with that many threads
+    default_jobs = 1 if args.threads != 1 else max(1, min(4, os.cpu_count() or 1))
+    jobs = args.jobs if args.jobs is not None else default_jobs
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")

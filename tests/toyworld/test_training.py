@@ -188,6 +188,7 @@ def test_minutes_scale_multiplies_step_counts() -> None:
     (["train", "--out", "x", "--minutes-scale", "0"], "must be positive"),
     (["train", "--out", "x", "--init-from", "/nonexistent/run"], "not a training run folder"),
     (["train", "--out", "x", "--jobs", "0"], "--jobs must be at least 1"),
+    (["train", "--out", "x", "--jobs", "2", "--threads", "2"], "--threads applies to --jobs 1 only"),
 ])
 def test_cli_rejects_bad_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(argv) == 2
