@@ -113,21 +113,25 @@ def test_a_failing_parallel_stage_stops_the_run_and_names_itself(micro_run: tupl
     assert not (out / "stages" / "joint.json").exists()
 
 
-def test_ready_stages_wait_for_their_prerequisites() -> None:
-    from codi_studio.toyworld.training import STAGE_NEEDS
+def test_ready_stages_wait_for_their_prerequisites(tmp_path: Path) -> None:
+    from codi_studio.toyworld.training import build_stages
     from codi_studio.toyworld.training.parallel import ready_stages
+    from codi_studio.toyworld.training.tokenizer import write_tokenizers
 
+    needs = {s.name: s.needs for s in build_stages(write_tokenizers(tmp_path / "tok"))}
     pending = list(STAGE_NAMES)
-    assert ready_stages(pending, STAGE_NEEDS, set()) == ["image_vae", "audio_vae", "text_vae", "clip"]
+    assert ready_stages(pending, needs, set()) == ["image_vae", "audio_vae", "text_vae", "clip"]
     done = {"image_vae", "audio_vae", "text_vae", "clip", "clap", "cache"}
-    assert ready_stages([n for n in pending if n not in done], STAGE_NEEDS, done) == [
+    assert ready_stages([n for n in pending if n not in done], needs, done) == [
         "unet_image", "unet_audio", "unet_text"]
 
 
 def _run_first_stages(out: Path, seed: int) -> dict[str, torch.Tensor]:
     from codi_studio.toyworld.training import build_stages
 
-    stages = [s for s in build_stages(out / "tokenizers") if s.name in ("image_vae", "text_vae")]
+    from codi_studio.toyworld.training.tokenizer import write_tokenizers
+
+    stages = [s for s in build_stages(write_tokenizers(out / "tokenizers")) if s.name in ("image_vae", "text_vae")]
     ctx = RunContext(ToyRecipe.micro(), out, seed, lambda m: None)
     run_stages(stages, ctx)
     return {**load_file(str(out / "stages" / "image_vae.safetensors")),

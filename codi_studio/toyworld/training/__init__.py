@@ -26,11 +26,13 @@ import torch
 
 from codi_studio.toyworld.training.recipe import PRESETS, ToyRecipe
 from codi_studio.toyworld.training.runner import RunContext, Stage, TrainingError, run_stages
+from codi_studio.toyworld.training.tokenizer import Tokenizers, write_tokenizers
 
 __all__ = ["PRESETS", "ToyRecipe", "TrainingError", "stage_names", "train"]
 
 
-def build_stages(tokenizers_dir: Path, tokenizers_written: bool = False) -> list[Stage]:
+def build_stages(tok: Tokenizers) -> list[Stage]:
+    """The stages in order, each with the earlier stages it reads (`needs`, what the parallel runner waits for)."""
     from codi_studio.toyworld.training import (
         export,
         stage_align,
@@ -40,37 +42,25 @@ def build_stages(tokenizers_dir: Path, tokenizers_written: bool = False) -> list
         stage_image_vae,
         stage_text_vae,
     )
-    from codi_studio.toyworld.training.tokenizer import load_tokenizers, write_tokenizers
-
-    # parallel children only read them: the parent wrote them before starting any
-    tok = load_tokenizers(tokenizers_dir) if tokenizers_written else write_tokenizers(tokenizers_dir)
+    encoders = ("image_vae", "audio_vae", "text_vae", "clip", "clap")
+    diffusers = ("unet_image", "unet_audio", "unet_text")
     stages = [
         Stage("image_vae", stage_image_vae.run),
         Stage("audio_vae", stage_audio_vae.run),
         Stage("text_vae", lambda ctx: stage_text_vae.run(ctx, tok)),
         Stage("clip", lambda ctx: stage_align.run_clip(ctx, tok)),
-        Stage("clap", lambda ctx: stage_align.run_clap(ctx, tok)),
-        Stage("cache", lambda ctx: stage_cache.run(ctx, tok)),
-        Stage("unet_image", lambda ctx: stage_diffusion.run_unet(ctx, "unet_image")),
-        Stage("unet_audio", lambda ctx: stage_diffusion.run_unet(ctx, "unet_audio")),
-        Stage("unet_text", lambda ctx: stage_diffusion.run_unet(ctx, "unet_text")),
-        Stage("joint", stage_diffusion.run_joint),
-        Stage("export", lambda ctx: export.run(ctx, {n: ctx.info(n) for n in STAGE_NAMES[:-1]})),
+        Stage("clap", lambda ctx: stage_align.run_clap(ctx, tok), needs=("clip",)),
+        Stage("cache", lambda ctx: stage_cache.run(ctx, tok), needs=encoders),
+        *(Stage(name, lambda ctx, name=name: stage_diffusion.run_unet(ctx, name), needs=("cache",))
+          for name in diffusers),
+        Stage("joint", stage_diffusion.run_joint, needs=diffusers),
+        Stage("export", lambda ctx: export.run(ctx, {n: ctx.info(n) for n in STAGE_NAMES[:-1]}),
+              needs=STAGE_NAMES[:-1]),
     ]
+    assert tuple(s.name for s in stages) == STAGE_NAMES
     return stages
 
 
-# what each stage reads from earlier ones (the parallel runner starts a stage once these are done)
-STAGE_NEEDS: dict[str, tuple[str, ...]] = {
-    "clap": ("clip",),
-    "cache": ("image_vae", "audio_vae", "text_vae", "clip", "clap"),
-    "unet_image": ("cache",),
-    "unet_audio": ("cache",),
-    "unet_text": ("cache",),
-    "joint": ("unet_image", "unet_audio", "unet_text"),
-    "export": ("image_vae", "audio_vae", "text_vae", "clip", "clap", "cache", "unet_image", "unet_audio",
-               "unet_text", "joint"),
-}
 # the order in which ready stages get a free process: longest first, so the slowest chain starts earliest
 PARALLEL_PRIORITY = ("clip", "image_vae", "unet_image", "clap", "audio_vae", "unet_audio", "text_vae", "unet_text",
                      "cache", "joint", "export")
@@ -114,16 +104,15 @@ def train(out: str | Path, preset: str = "toy", seed: int = 0, minutes_scale: fl
 
     try:
         say(f"training preset {recipe.name} seed {seed} into {out}")
+        # written once here; parallel children only load them
+        stages = build_stages(write_tokenizers(out / "tokenizers"))
+        start = Path(init_from) if init_from is not None else None
         if jobs > 1:
             from codi_studio.toyworld.training.parallel import run_parallel
-            from codi_studio.toyworld.training.tokenizer import write_tokenizers
 
-            write_tokenizers(out / "tokenizers")  # once, before the children read it
-            run_parallel(PARALLEL_PRIORITY, STAGE_NEEDS, jobs, out, recipe, seed,
-                         Path(init_from) if init_from is not None else None, say)
+            run_parallel(stages, PARALLEL_PRIORITY, jobs, out, recipe, seed, start, say)
         else:
-            ctx = RunContext(recipe, out, seed, say, Path(init_from) if init_from is not None else None)
-            run_stages(build_stages(out / "tokenizers"), ctx)
+            run_stages(stages, RunContext(recipe, out, seed, say, start))
     finally:
         logger.removeHandler(handler)
         handler.close()

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from codi_studio.toyworld.training.runner import TrainingError, _is_done
+from codi_studio.toyworld.training.runner import Stage, TrainingError, is_done
 
 Progress = Callable[[str], None]
 
@@ -30,10 +30,11 @@ def _child(out: str, recipe: Any, seed: int, init_from: str | None, name: str, m
 
     from codi_studio.toyworld.training import build_stages
     from codi_studio.toyworld.training.runner import RunContext, run_stages
+    from codi_studio.toyworld.training.tokenizer import load_tokenizers
 
     torch.set_num_threads(1)
     ctx = RunContext(recipe, Path(out), seed, messages.put, Path(init_from) if init_from else None)
-    stages = build_stages(Path(out) / "tokenizers", tokenizers_written=True)
+    stages = build_stages(load_tokenizers(Path(out) / "tokenizers"))  # the parent wrote them
     try:
         run_stages(stages, ctx, only=[name])
     except Exception as exc:  # reported through the parent, which names the stage and stops the run
@@ -46,18 +47,20 @@ def ready_stages(pending: Sequence[str], needs: Mapping[str, Sequence[str]], fin
     return [name for name in pending if all(n in finished for n in needs.get(name, ()))]
 
 
-def run_parallel(names: Sequence[str], needs: Mapping[str, Sequence[str]], jobs: int, out: Path,
+def run_parallel(stages: Sequence[Stage], priority: Sequence[str], jobs: int, out: Path,
                  recipe: Any, seed: int, init_from: Path | None, progress: Progress,
                  poll_seconds: float = 0.2) -> None:
-    """Run every unfinished stage of `names`, at most `jobs` at once, respecting `needs`.
+    """Run every unfinished stage, at most `jobs` at once, each once the stages it `needs` are done.
 
-    `names` is in priority order (the longest stages first among those ready).
+    `priority` orders the stage names: among ready stages, the earlier ones start first.
     A failed stage stops the run: the others are terminated (their checkpoints
     are atomic, so a rerun resumes cleanly) and TrainingError names the stage.
     """
+    names = sorted((s.name for s in stages), key=list(priority).index)
+    needs = {s.name: s.needs for s in stages}
     stage_dir = out / "stages"
     stage_dir.mkdir(parents=True, exist_ok=True)
-    finished = {n for n in names if _is_done(stage_dir, n)}
+    finished = {n for n in names if is_done(stage_dir, n)}
     for n in names:
         if n in finished:
             progress(f"stage {n}: already finished, skipped")
@@ -65,7 +68,6 @@ def run_parallel(names: Sequence[str], needs: Mapping[str, Sequence[str]], jobs:
     context = mp.get_context("spawn")  # a fresh interpreter: no torch/OpenMP state inherited from the parent
     messages: "mp.Queue[str]" = context.Queue()
     running: dict[str, Any] = {}
-    started: dict[str, float] = {}
 
     def drain() -> None:
         while True:
@@ -83,7 +85,6 @@ def run_parallel(names: Sequence[str], needs: Mapping[str, Sequence[str]], jobs:
                                              name, messages))
                 proc.start()
                 running[name] = proc
-                started[name] = time.monotonic()
             if not running and pending:
                 raise TrainingError(f"stages {', '.join(pending)} wait for stages that are not in this run")
             time.sleep(poll_seconds)
@@ -93,7 +94,7 @@ def run_parallel(names: Sequence[str], needs: Mapping[str, Sequence[str]], jobs:
                     continue
                 proc.join()
                 del running[name]
-                if proc.exitcode != 0 or not _is_done(stage_dir, name):
+                if proc.exitcode != 0 or not is_done(stage_dir, name):
                     drain()
                     raise TrainingError(f"stage {name} failed (exit code {proc.exitcode}); see "
                                         f"{out / 'train.log'}, then rerun the same command to resume")

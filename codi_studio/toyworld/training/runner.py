@@ -102,7 +102,7 @@ class RunContext:
         self.progress(f"[{self.stage_name}] {message}")
 
 
-def _is_done(stage_dir: Path, name: str) -> bool:
+def is_done(stage_dir: Path, name: str) -> bool:
     meta = stage_dir / f"{name}.json"
     if not meta.exists():
         return False
@@ -120,7 +120,7 @@ def run_stages(stages: Sequence[Stage], ctx: RunContext, only: Sequence[str] | N
         if only is not None and stage.name not in only:
             continue
         ctx.begin(stage)
-        if _is_done(ctx.stage_dir, stage.name):
+        if is_done(ctx.stage_dir, stage.name):
             infos[stage.name] = ctx.info(stage.name)
             ctx.progress(f"stage {index}/{len(stages)} {stage.name}: already finished, skipped")
             continue
