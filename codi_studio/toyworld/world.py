@@ -462,6 +462,11 @@ def scene_labels(scenes: Sequence[Scene]) -> np.ndarray:
     ).reshape(len(scenes), len(ATTRIBUTES))
 
 
+def scenes_from_labels(labels: np.ndarray) -> list[Scene]:
+    """The inverse of `scene_labels`: (B,4) value indices -> scenes."""
+    return [Scene(**{a: VALUES[a][int(i)] for a, i in zip(ATTRIBUTES, row)}) for row in labels]
+
+
 def random_scenes(n: int, rng: np.random.Generator, pool: Sequence[Scene] = TRAIN_SCENES) -> list[Scene]:
     """n scenes drawn uniformly (with replacement) from pool, by default the training scenes."""
     return [pool[i] for i in rng.integers(0, len(pool), size=n)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from codi_studio.codi.modality_io import to_uint8
 from codi_studio.toyworld import world
 from codi_studio.toyworld.training import checks, data
 from codi_studio.toyworld.training.stage_align import PARTIAL_CAPTIONS, partial_caption_loss
@@ -22,7 +23,7 @@ def test_true_pictures_and_captions_judge_perfectly_and_noise_does_not() -> None
 
 def test_to_uint8_maps_the_model_range_to_bytes() -> None:
     x = torch.tensor([-1.0, 0.0, 1.0, 2.0]).view(1, 1, 1, 4).expand(1, 3, 1, 4)
-    assert checks.to_uint8(x)[0, 0, :, 0].tolist() == [0, 128, 255, 255]
+    assert to_uint8(x)[0, 0, :, 0].tolist() == [0, 128, 255, 255]
 
 
 def test_partial_caption_loss_rewards_embeddings_that_name_every_attribute() -> None:

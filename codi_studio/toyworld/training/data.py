@@ -45,4 +45,3 @@ def video_frames(videos: torch.Tensor) -> torch.Tensor:
     """(B,3,F,H,W) -> (B*F,3,H,W): frames folded into the batch, as the VAE and CLIP see them."""
     b, c, f, h, w = videos.shape
     return videos.permute(0, 2, 1, 3, 4).reshape(b * f, c, h, w)
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from codi_studio.codi.modality_io import to_uint8
 from codi_studio.toyworld.training import checks, data
 from codi_studio.toyworld.training.components import build_image_vae
 from codi_studio.toyworld.training.loop import optimise
@@ -59,7 +60,7 @@ def run(ctx: RunContext) -> StageResult:
         z = vae.posterior(data.images_to_tensor(drawn["image"])).mean  # type: ignore[arg-type]
         scale = float(1.0 / z.std())
         decoded = vae.decoder(vae.post_quant_conv(z))
-        judged = checks.image_reconstructions(checks.to_uint8(decoded), drawn["labels"])  # type: ignore[arg-type]
+        judged = checks.image_reconstructions(to_uint8(decoded), drawn["labels"])  # type: ignore[arg-type]
     ctx.say(f"reconstructions judged {judged}")
     return StageResult(state_with_prefix("image_vae", vae.state_dict()),
                        {"final": figures, "scale_factor": scale, "reconstruction_judged": judged})
