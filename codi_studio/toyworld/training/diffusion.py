@@ -46,7 +46,10 @@ class NoiseSchedule:
         return s * noise - sigma * x0
 
     def loss_weight(self, t: torch.Tensor) -> torch.Tensor:
-        """Min-SNR-gamma weights (Hang et al. 2023), expressed for the chosen prediction target."""
+        """Min-SNR-gamma weights (Hang et al. 2023), expressed for the chosen prediction target;
+        a gamma of 0 means none (every timestep weighs 1 on the target's own scale)."""
+        if not self.min_snr_gamma:
+            return torch.ones_like(t, dtype=torch.float32)
         snr = self.alphas_cumprod.to(t.device)[t] / (1 - self.alphas_cumprod.to(t.device)[t])
         clipped = snr.clamp(max=self.min_snr_gamma)
         if self.prediction_type == "epsilon":

@@ -44,7 +44,7 @@ class ToyRecipe:
     clip_hidden: int = 64
     clip_layers: int = 2
     clip_patch: int = 8
-    clip_steps: int = 3200
+    clip_steps: int = 4800
     clip_batch: int = 32
     clip_lr: float = 1e-3
     clap_hidden: int = 64
@@ -59,6 +59,8 @@ class ToyRecipe:
     audio_unet_steps: int = 4800
     text_unet_steps: int = 10000
     unet_batch: int = 32
+    # a video costs 8 pictures: far fewer videos than stills per unet_image step
+    unet_video_batch: int = 6
     unet_lr: float = 1.5e-3
     condition_dropout: float = 0.1
     ema_decay: float = 0.999
@@ -68,6 +70,12 @@ class ToyRecipe:
     joint_steps: int = 1000
     joint_batch: int = 16
     joint_lr: float = 1e-3
+    # 0 = no min-SNR weighting: the joint outputs settle what no input fixes at high noise, where
+    # min-SNR weights are near zero (v target: ~SNR, 0.005 at t=999)
+    joint_min_snr_gamma: float = 0.0
+    # contrastive alignment of the environment vectors of paired outputs (0 = off)
+    joint_align_weight: float = 0.1
+    joint_align_temperature: float = 0.1
 
     STEP_FIELDS = ("image_vae_steps", "audio_vae_steps", "text_vae_steps", "clip_steps", "clap_steps",
                    "image_unet_steps", "audio_unet_steps", "text_unet_steps", "joint_steps")
@@ -83,7 +91,7 @@ class ToyRecipe:
         return cls(name="micro", embed_dim=32, image_vae_channels=(8, 8, 8, 8), audio_vae_channels=(8, 8, 8),
                    image_vae_batch=2, audio_vae_batch=2, text_latent_dim=8, text_hidden=32, text_layers=1,
                    text_vae_batch=4, clip_hidden=32, clip_layers=1, clip_batch=4, clap_hidden=32, clap_batch=4,
-                   cache_per_scene=1, unet_channels=64, unet_batch=2, joint_batch=2, **steps)
+                   cache_per_scene=1, unet_channels=64, unet_batch=2, unet_video_batch=1, joint_batch=2, **steps)
 
     def scaled(self, factor: float) -> "ToyRecipe":
         if factor <= 0:
