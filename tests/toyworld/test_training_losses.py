@@ -56,3 +56,9 @@ def test_alignment_trains_environment_vectors_to_tell_scenes_apart() -> None:
     similarity = F.cosine_similarity(envs["image"][:, None], envs["video"][None], dim=-1)
     same = labels == labels.T
     assert similarity[same].mean() > similarity[~same].mean() + 0.5
+
+
+def test_timesteps_can_be_drawn_from_the_noisy_end_only() -> None:
+    schedule = NoiseSchedule("scaled_linear", 0.00085, 0.012, 1000)
+    t = schedule.sample_timesteps(2000, torch.Generator().manual_seed(0), low=400)
+    assert int(t.min()) >= 400 and int(t.max()) == 999

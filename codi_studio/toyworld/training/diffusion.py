@@ -58,8 +58,9 @@ class NoiseSchedule:
             return clipped
         return clipped / (snr + 1)
 
-    def sample_timesteps(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        return torch.randint(0, self.num_train_timesteps, (n,), generator=generator)
+    def sample_timesteps(self, n: int, generator: torch.Generator, low: int = 0) -> torch.Tensor:
+        """n timesteps drawn uniformly from [low, num_train_timesteps)."""
+        return torch.randint(low, self.num_train_timesteps, (n,), generator=generator)
 
     def loss(self, prediction: torch.Tensor, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Weighted MSE to the target, averaged over everything but the batch, then over the batch."""

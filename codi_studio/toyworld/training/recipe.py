@@ -66,15 +66,16 @@ class ToyRecipe:
     ema_decay: float = 0.999
     min_snr_gamma: float = 5.0
     prediction_type: str = "v_prediction"
-    # joint generation (connectors only)
-    joint_steps: int = 1000
+    # joint generation (connectors only). The connectors matter at high noise, where joint outputs
+    # settle what no input fixes: timesteps from joint_min_timestep up, and no min-SNR weighting
+    # (0; its v-target weights are ~SNR there, 0.005 at t=999)
+    joint_steps: int = 1200
     joint_batch: int = 16
-    joint_lr: float = 1e-3
-    # 0 = no min-SNR weighting: the joint outputs settle what no input fixes at high noise, where
-    # min-SNR weights are near zero (v target: ~SNR, 0.005 at t=999)
+    joint_lr: float = 3e-3
+    joint_min_timestep: int = 400
     joint_min_snr_gamma: float = 0.0
     # contrastive alignment of the environment vectors of paired outputs (0 = off)
-    joint_align_weight: float = 0.1
+    joint_align_weight: float = 1.0
     joint_align_temperature: float = 0.1
 
     STEP_FIELDS = ("image_vae_steps", "audio_vae_steps", "text_vae_steps", "clip_steps", "clap_steps",

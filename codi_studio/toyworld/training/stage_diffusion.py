@@ -65,12 +65,16 @@ class ConditionSampler:
 
 def diffusion_loss(unet: CodiUNet, schedule: NoiseSchedule, cache: dict[str, torch.Tensor],
                    rows: torch.Tensor, outputs: tuple[str, ...], context: torch.Tensor,
-                   generator: torch.Generator, align: tuple[float, float] | None = None) -> torch.Tensor:
+                   generator: torch.Generator, align: tuple[float, float] | None = None,
+                   min_timestep: int = 0) -> torch.Tensor:
     """One (joint when several outputs) denoising loss on cache rows, averaged over the outputs.
 
-    `align` = (weight, temperature) adds `environment_alignment_loss` on the same noisy latents.
+    `align` = (weight, temperature) adds `environment_alignment_loss` on the same noisy latents,
+    at one timestep for the whole batch: with a timestep per row, the environment vectors of a
+    pair could match on the timestep they share instead of on their content.
     """
-    t = schedule.sample_timesteps(rows.shape[0], generator)
+    n = rows.shape[0]
+    t = schedule.sample_timesteps(1 if align else n, generator, low=min_timestep).expand(n)
     clean = {m: cache[m][rows] for m in outputs}
     noise = {m: torch.randn(x.shape, generator=generator) for m, x in clean.items()}
     noisy = {m: schedule.add_noise(clean[m], noise[m], t) for m in outputs}
@@ -149,13 +153,13 @@ def run_unet(ctx: RunContext, subnet: str) -> StageResult:
 
 JOINT_PAIRS: tuple[tuple[tuple[str, str], float, tuple[str, ...] | None], ...] = (
     # (outputs, probability, allowed condition types or None for any)
-    (("image", "video"), 0.20, ("audio",)),  # audio does not carry the backdrop: the pair must agree
+    (("image", "video"), 0.45, ("audio",)),  # audio does not carry the backdrop: the pair must agree
     (("image", "video"), 0.10, None),
-    (("video", "audio"), 0.25, None),
-    (("image", "audio"), 0.20, None),
-    (("text", "image"), 0.10, None),
-    (("text", "audio"), 0.075, None),
-    (("text", "video"), 0.075, None),
+    (("video", "audio"), 0.20, None),
+    (("image", "audio"), 0.10, None),
+    (("text", "image"), 0.05, None),
+    (("text", "audio"), 0.05, None),
+    (("text", "video"), 0.05, None),
 )
 
 
@@ -197,7 +201,8 @@ def run_joint(ctx: RunContext) -> StageResult:
         b = r.joint_batch // (4 if "video" in outputs else 1)
         rr = torch.randint(0, n, (max(1, b),), generator=ctx.generator)
         context = conditions(rr, outputs, allowed)
-        return diffusion_loss(unet, schedule, cache, rr, outputs, context, ctx.generator, align), {}
+        return diffusion_loss(unet, schedule, cache, rr, outputs, context, ctx.generator, align,
+                              r.joint_min_timestep), {}
 
     params = [p for name, p in unet.named_parameters() if is_connector(name)]
     figures, ema = optimise(ctx, params, r.joint_steps, r.joint_lr, step, ema_of=unet, ema_decay=r.ema_decay,
