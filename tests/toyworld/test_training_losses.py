@@ -40,7 +40,7 @@ def test_alignment_trains_environment_vectors_to_tell_scenes_apart() -> None:
     latents, labels = _scene_batch(scenes=4, per_scene=2, generator=g)
     t = torch.full((len(labels),), 100)
     context = torch.zeros(len(labels), 1, unet.unet_image.config.context_dim)
-    first = float(environment_alignment_loss(unet, latents, t, context, labels, temperature=0.1))
+    first = environment_alignment_loss(unet, latents, t, context, labels, temperature=0.1).item()
     for _ in range(40):
         loss = environment_alignment_loss(unet, latents, t, context, labels, temperature=0.1)
         optimiser.zero_grad()
@@ -48,7 +48,7 @@ def test_alignment_trains_environment_vectors_to_tell_scenes_apart() -> None:
         optimiser.step()
     # two rows per scene: the best a row can do is split its probability over both (log 2)
     assert first > 1.0
-    assert float(loss) < math.log(2) + 0.05
+    assert loss.item() < math.log(2) + 0.05
 
     with torch.no_grad():
         envs = {m: unet.subnet(m).encode_environment(x, unet.subnet(m).embed_time(t), context)

@@ -19,7 +19,8 @@ STAGE_TEXT = {
     "unet_image": "image+video diffuser, composable conditioning, CFG dropout",
     "unet_audio": "audio diffuser, composable conditioning, CFG dropout",
     "unet_text": "text diffuser, composable conditioning, CFG dropout",
-    "joint": "environment encoders + connector attention (cross mode), everything else frozen",
+    "joint": "environment encoders + connector attention (cross mode), everything else frozen; "
+             "contrastive alignment of paired outputs' environment vectors",
     "export": "model folder",
 }
 
@@ -64,13 +65,16 @@ seed {training.get("seed", "?")}, independent stages two at a time (one process 
 
 {stage_table(training)}
 
-- prediction type `{config.prediction_type}` with min-SNR-5 loss weights, the
+- prediction type `{config.prediction_type}` with min-SNR-5 loss weights (none in the joint stage), the
   `{config.beta_schedule}` beta schedule ({config.beta_start}..{config.beta_end}, {config.num_train_timesteps} steps), EMA weights;
 - conditions: one pooled, L2-normalised embedding per input (CLIP text/image/video, CLAP audio),
   mixed as CoDi does (weighted mean); training draws 1-3 conditions with random weights, and
   replaces them with the unconditional mix (CLIP of "" / grey picture, CLAP of silence) 10 % of the time;
 - joint generation: connectors trained in `{config.joint_mode}` mode on pairs of outputs of one sample
-  (image+video under audio-only conditions included, so that both pick the same backdrop);
+  (image+video under audio-only conditions the most often, so that both pick the same backdrop),
+  at timesteps 400-999, where joint outputs settle what no input fixes, with a contrastive loss
+  that makes the environment vectors of a pair pick each other out (otherwise they stay the
+  same for every input and the connectors carry nothing);
 - vocoder: Griffin-Lim (no parameters).
 
 {notes}
