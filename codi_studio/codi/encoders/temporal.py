@@ -21,11 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-def _normalise(x: torch.Tensor, dim: int) -> torch.Tensor:
-    eps = 1e-5 if x.dtype == torch.float32 else 1e-3
-    var = torch.var(x, dim=dim, unbiased=False, keepdim=True)
-    mean = torch.mean(x, dim=dim, keepdim=True)
-    return (x - mean) * var.clamp(min=eps).rsqrt()
+from ..normalise import normalise_over
 
 
 class TemporalBlock(nn.Module):
@@ -64,7 +60,7 @@ class TemporalBlock(nn.Module):
 
     def _attend(self, x: torch.Tensor) -> torch.Tensor:
         n, f, _ = x.shape
-        normed = _normalise(x, dim=1) * self.attn_gain
+        normed = normalise_over(x, dim=1) * self.attn_gain
         q = self.to_q(normed)
         k, v = self.to_kv(normed).chunk(2, dim=-1)
         q, k, v = (t.view(n, f, self.heads, self.head_dim).transpose(1, 2) for t in (q, k, v))
@@ -76,7 +72,7 @@ class TemporalBlock(nn.Module):
         h = self.ff_in(x.transpose(1, 2)).float()  # the reference's GEGLU computes in float32
         h, gate = h.chunk(2, dim=1)
         h = h * F.gelu(gate)
-        h = _normalise(h, dim=1).to(self.ff_gain.dtype) * self.ff_gain
+        h = normalise_over(h, dim=1).to(self.ff_gain.dtype) * self.ff_gain
         return self.ff_out(h).transpose(1, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -88,6 +88,12 @@ class CodiUNet(nn.Module):
 
     def forward(self, latents: Mapping[str, Tensor], timesteps: Tensor, context: Tensor,
                 joint_mode: str | None = None) -> dict[str, Tensor]:
+        return self.forward_with_environments(latents, timesteps, context, joint_mode)[0]
+
+    def forward_with_environments(self, latents: Mapping[str, Tensor], timesteps: Tensor, context: Tensor,
+                                  joint_mode: str | None = None) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """`forward`, and each output's pooled environment vector (B, D) (none for a single output):
+        what a latent-alignment loss trains, without encoding the environments a second time."""
         mode = joint_mode or self.config.joint_mode
         if mode not in JOINT_MODES:
             raise ValueError(f"joint_mode {mode!r} is not one of {JOINT_MODES}")
@@ -109,11 +115,13 @@ class CodiUNet(nn.Module):
                 embs[id(net)] = net.embed_time(timesteps)
 
         tokens: dict[str, Tensor | None] = dict.fromkeys(latents)
+        envs: dict[str, Tensor] = {}
         if len(latents) > 1:
             envs = {m: nets[m].encode_environment(x, embs[id(nets[m])], context) for m, x in latents.items()}
             tokens = self._environment_tokens(envs, mode)
         skip = self.config.middle_self_skip
-        return {m: nets[m].denoise(x, embs[id(nets[m])], context, tokens[m], skip) for m, x in latents.items()}
+        outputs = {m: nets[m].denoise(x, embs[id(nets[m])], context, tokens[m], skip) for m, x in latents.items()}
+        return outputs, envs
 
     @staticmethod
     def _environment_tokens(envs: dict[str, Tensor], mode: str) -> dict[str, Tensor | None]:

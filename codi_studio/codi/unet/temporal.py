@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..normalise import normalise_over
 from .layers import ConditionedLayer, LayerInputs, PointwiseLinear, ResBlock, group_norm, zero_init
 from .transformer import multi_head_attention
 
@@ -26,12 +27,6 @@ MAX_FRAMES = 30  # size of the learned frame position table
 FRAME_RATE = 4  # the reference always calls with its default frame rate
 
 
-def _normalise(x: Tensor, dim: int) -> Tensor:
-    floor = 1e-5 if x.dtype == torch.float32 else 1e-3
-    # Two passes by hand: torch.var/var_mean over a short axis is ~10x slower on CPU.
-    centred = x - x.mean(dim=dim, keepdim=True)
-    var = centred.square().mean(dim=dim, keepdim=True)
-    return centred * var.clamp(min=floor).rsqrt()
 
 
 class FrameNorm(nn.Module):
@@ -42,7 +37,7 @@ class FrameNorm(nn.Module):
         self.g = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: Tensor) -> Tensor:
-        return _normalise(x, dim=1) * self.g
+        return normalise_over(x, dim=1) * self.g
 
 
 class ChannelNorm(nn.Module):
@@ -53,7 +48,7 @@ class ChannelNorm(nn.Module):
         self.g = nn.Parameter(torch.ones(dim, 1, 1, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        return _normalise(x, dim=-1).to(self.g.dtype) * self.g.view(-1)
+        return normalise_over(x, dim=-1).to(self.g.dtype) * self.g.view(-1)
 
 
 class TemporalAttention(nn.Module):
