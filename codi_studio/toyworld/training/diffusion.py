@@ -70,23 +70,35 @@ class NoiseSchedule:
 
 
 class EMA:
-    """An exponential moving average of a module's floating-point parameters and buffers."""
+    """An exponential moving average of a module's trainable parameters and floating-point buffers.
+
+    Frozen parameters (requires_grad False when the EMA is made) are copied once and never
+    averaged: they cannot change, and the joint stage freezes all but the connectors.
+    """
 
     def __init__(self, module: nn.Module, decay: float = 0.999, warmup: int = 10) -> None:
         self.shadow = copy.deepcopy(module).eval().requires_grad_(False)
         self.decay = decay
         self.warmup = warmup
         self.updates = 0
+        trainable = {name for name, p in module.named_parameters() if p.requires_grad}
+        live = module.state_dict(keep_vars=True)
+        shadow = self.shadow.state_dict(keep_vars=True)
+        buffers = {name for name, _ in module.named_buffers()}
+        # (shadow, live) tensor pairs resolved once: rebuilding state_dicts every step cost more than the average
+        self._averaged = [(shadow[n], live[n]) for n in live
+                          if n in trainable or (n in buffers and live[n].dtype.is_floating_point)]
+        self._copied = [(shadow[n], live[n]) for n in live
+                        if n in buffers and not live[n].dtype.is_floating_point]
 
     @torch.no_grad()
-    def update(self, module: nn.Module) -> None:
+    def update(self) -> None:
+        """Average in the current values of the module the EMA was made from."""
         self.updates += 1
         # a short warm-up: early averages would otherwise be dominated by the random init
         decay = min(self.decay, (1 + self.updates) / (self.warmup + self.updates))
-        live = module.state_dict()
-        for name, shadow in self.shadow.state_dict().items():
-            value = live[name]
-            if shadow.dtype.is_floating_point:
-                shadow.mul_(decay).add_(value.detach(), alpha=1 - decay)
-            else:
-                shadow.copy_(value)
+        if self._averaged:
+            shadows, values = zip(*self._averaged)
+            torch._foreach_lerp_(list(shadows), [v.detach() for v in values], 1 - decay)
+        for shadow, value in self._copied:
+            shadow.copy_(value)

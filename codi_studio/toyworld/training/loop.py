@@ -38,7 +38,7 @@ def optimise(
 ) -> tuple[dict[str, float], EMA | None]:
     """Run `steps` optimiser steps; returns the last logged figures and the EMA (if asked)."""
     params = [p for p in params if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.99), weight_decay=weight_decay)
+    optimiser = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.99), weight_decay=weight_decay, fused=True)
     ema = EMA(ema_of, decay=ema_decay) if ema_of is not None else None
     warmup = max(1, min(100, steps // 10))
     running: dict[str, float] = {}
@@ -53,10 +53,10 @@ def optimise(
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         if clip:
-            torch.nn.utils.clip_grad_norm_(params, clip)
+            torch.nn.utils.clip_grad_norm_(params, clip, foreach=True)
         optimiser.step()
-        if ema is not None and ema_of is not None:
-            ema.update(ema_of)
+        if ema is not None:
+            ema.update()
         figures = {"loss": float(loss.detach()), **extras}
         for k, v in figures.items():
             running[k] = 0.9 * running.get(k, v) + 0.1 * v if k in running else v
