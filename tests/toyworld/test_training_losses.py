@@ -40,9 +40,13 @@ def test_alignment_trains_environment_vectors_to_tell_scenes_apart() -> None:
     latents, labels = _scene_batch(scenes=4, per_scene=2, generator=g)
     t = torch.full((len(labels),), 100)
     context = torch.zeros(len(labels), 1, unet.unet_image.config.context_dim)
-    first = environment_alignment_loss(unet, latents, t, context, labels, temperature=0.1).item()
+
+    def alignment() -> torch.Tensor:
+        return environment_alignment_loss(unet.forward_with_environments(latents, t, context)[1], labels, 0.1)
+
+    first = alignment().item()
     for _ in range(40):
-        loss = environment_alignment_loss(unet, latents, t, context, labels, temperature=0.1)
+        loss = alignment()
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -56,6 +60,22 @@ def test_alignment_trains_environment_vectors_to_tell_scenes_apart() -> None:
     similarity = F.cosine_similarity(envs["image"][:, None], envs["video"][None], dim=-1)
     same = labels == labels.T
     assert similarity[same].mean() > similarity[~same].mean() + 0.5
+
+
+def test_joint_forward_returns_the_environment_vectors_it_used() -> None:
+    torch.manual_seed(0)
+    unet = build_unet(ToyRecipe.micro()).eval()
+    latents, labels = _scene_batch(scenes=2, per_scene=2, generator=torch.Generator().manual_seed(1))
+    t = torch.full((len(labels),), 500)
+    context = torch.randn(len(labels), 1, unet.unet_image.config.context_dim)
+    with torch.no_grad():
+        outputs, envs = unet.forward_with_environments(latents, t, context)
+        assert set(envs) == {"image", "video"}
+        for m, x in latents.items():
+            net = unet.subnet(m)
+            torch.testing.assert_close(envs[m], net.encode_environment(x, net.embed_time(t), context))
+            torch.testing.assert_close(outputs[m], unet(latents, t, context)[m])
+        assert unet.forward_with_environments({"image": latents["image"]}, t, context)[1] == {}
 
 
 def test_timesteps_can_be_drawn_from_the_noisy_end_only() -> None:

@@ -78,17 +78,17 @@ def diffusion_loss(unet: CodiUNet, schedule: NoiseSchedule, cache: dict[str, tor
     clean = {m: cache[m][rows] for m in outputs}
     noise = {m: torch.randn(x.shape, generator=generator) for m, x in clean.items()}
     noisy = {m: schedule.add_noise(clean[m], noise[m], t) for m in outputs}
-    predicted = unet(noisy, t, context)
+    predicted, envs = unet.forward_with_environments(noisy, t, context)
     loss = sum(schedule.loss(predicted[m], clean[m], noise[m], t) for m in outputs) / len(outputs)
     if align is not None and len(outputs) > 1:
         weight, temperature = align
-        loss = loss + weight * environment_alignment_loss(unet, noisy, t, context, cache["labels"][rows], temperature)
+        loss = loss + weight * environment_alignment_loss(envs, cache["labels"][rows], temperature)
     return loss
 
 
-def environment_alignment_loss(unet: CodiUNet, noisy: dict[str, torch.Tensor], t: torch.Tensor,
-                               context: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Contrastive alignment of the environment vectors of one sample's outputs (CoDi's latent
+def environment_alignment_loss(envs: dict[str, torch.Tensor], labels: torch.Tensor,
+                               temperature: float) -> torch.Tensor:
+    """Contrastive alignment of the environment vectors (B, D) of one sample's outputs (CoDi's latent
     alignment): each output's vector must pick out the vectors of the same scene among the batch.
 
     Why: trained on the diffusion loss alone, the pooled, L2-normalised environment vectors
@@ -96,10 +96,6 @@ def environment_alignment_loss(unet: CodiUNet, noisy: dict[str, torch.Tensor], t
     could only add a constant and joint outputs chose what no input fixes (the backdrop when
     audio is the input) independently: 0.56 agreement, chance 0.5.
     """
-    envs = {}
-    for m, x in noisy.items():
-        net = unet.subnet(m)
-        envs[m] = net.encode_environment(x, net.embed_time(t), context)
     same_scene = (labels[:, None, :] == labels[None, :, :]).all(dim=-1).float()
     targets = same_scene / same_scene.sum(dim=1, keepdim=True)
     names = list(envs)
