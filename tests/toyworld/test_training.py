@@ -12,9 +12,11 @@ from safetensors.torch import load_file
 
 from codi_studio.cli import main as cli_main
 from codi_studio.toyworld import world
-from codi_studio.toyworld.training import STAGE_NAMES, ToyRecipe, TrainingError, train
+from codi_studio.toyworld.training import STAGE_NAMES, ToyRecipe, TrainingError, build_stages, train
 from codi_studio.toyworld.training import data
+from codi_studio.toyworld.training.parallel import stage_threads
 from codi_studio.toyworld.training.runner import RunContext, run_stages
+from codi_studio.toyworld.training.tokenizer import write_tokenizers
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ def test_a_half_finished_stage_runs_again(micro_run: tuple[Path, list[str]], tmp
     (out / "stages" / "joint.json").write_text(json.dumps({"done": False}))  # killed mid-stage
     messages: list[str] = []
     train(out, preset="micro", seed=3, progress=messages.append)
-    ran = [m for m in messages if m.endswith(": starting")]
+    ran = [m for m in messages if ": starting" in m]
     assert [m.split()[2].rstrip(":") for m in ran] == ["joint", "export"]
     assert (out / "model" / "config.json").is_file()
 
@@ -85,12 +87,23 @@ def _copy_stages(src: Path, out: Path, names: tuple[str, ...]) -> None:
             (out / "stages" / f"{name}{suffix}").write_bytes((src / "stages" / f"{name}{suffix}").read_bytes())
 
 
-def test_parallel_stages_give_the_sequential_weights(micro_run: tuple[Path, list[str]], tmp_path: Path) -> None:
-    src, _ = micro_run
+def test_parallel_stages_give_the_sequential_weights(tmp_path: Path) -> None:
     out = tmp_path / "parallel"
     messages: list[str] = []
     train(out, preset="micro", seed=3, progress=messages.append, jobs=2)
+    # the sequential reference, with the thread count the parallel run gave each stage
+    src = tmp_path / "sequential"
+    stages = build_stages(write_tokenizers(src / "tokenizers"))
+    threads = stage_threads({s.name: s.needs for s in stages}, jobs=2)
+    before = torch.get_num_threads()
+    try:
+        run_stages(stages, RunContext(ToyRecipe.micro(), src, 3, messages.append),
+                   threads=lambda stage: threads(stage.name))
+    finally:
+        torch.set_num_threads(before)
+    assert [n for n in STAGE_NAMES if threads(n) == 2] == ["cache", "joint", "export"]
     for name in STAGE_NAMES:
+        assert json.loads((out / "stages" / f"{name}.json").read_text())["threads"] == threads(name), name
         a = load_file(str(src / "stages" / f"{name}.safetensors"))
         b = load_file(str(out / "stages" / f"{name}.safetensors"))
         assert a.keys() == b.keys(), name

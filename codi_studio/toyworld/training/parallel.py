@@ -3,9 +3,13 @@
 Stages form a small graph (the autoencoders and the encoders do not need each
 other; the three diffusers only need the cache). On a machine with several
 cores the run finishes sooner when independent stages run at the same time,
-each in its own process with one torch thread: one thread per process is both
-the fastest use of a small CPU (OpenMP threads fighting over cores slow every
-stage down) and what keeps a stage's weights identical to a sequential run.
+each in its own process with one torch thread: one thread per process is the
+fastest use of a small CPU (OpenMP threads fighting over cores slow every
+stage down). A bottleneck stage (every other stage comes before or after it,
+so nothing can run beside it) gets one thread per job instead: the joint
+stage runs 1.3x faster on two threads than on one. A stage's weights are those
+of a sequential run with the same thread count for that stage
+(`stage_threads`).
 
 A child process runs exactly one stage through `run_stages`, so checkpoints,
 resumption and determinism are the sequential runner's. Its progress lines come
@@ -25,21 +29,40 @@ from codi_studio.toyworld.training.runner import Stage, TrainingError, is_done
 Progress = Callable[[str], None]
 
 
-def _child(out: str, recipe: Any, seed: int, init_from: str | None, name: str, messages: "mp.Queue[str]") -> None:
-    import torch
-
+def _child(out: str, recipe: Any, seed: int, init_from: str | None, name: str, threads: int,
+           messages: "mp.Queue[str]") -> None:
     from codi_studio.toyworld.training import build_stages
     from codi_studio.toyworld.training.runner import RunContext, run_stages
     from codi_studio.toyworld.training.tokenizer import load_tokenizers
 
-    torch.set_num_threads(1)
     ctx = RunContext(recipe, Path(out), seed, messages.put, Path(init_from) if init_from else None)
     stages = build_stages(load_tokenizers(Path(out) / "tokenizers"))  # the parent wrote them
     try:
-        run_stages(stages, ctx, only=[name])
+        run_stages(stages, ctx, only=[name], threads=lambda stage: threads)
     except Exception as exc:  # reported through the parent, which names the stage and stops the run
         messages.put(f"[{name}] error: {type(exc).__name__}: {exc}")
         raise SystemExit(1) from exc
+
+
+def bottlenecks(needs: Mapping[str, Sequence[str]]) -> set[str]:
+    """Stages that every other stage comes before or after (directly or not): they always run alone."""
+    before: dict[str, set[str]] = {}
+
+    def ancestors(name: str) -> set[str]:
+        if name not in before:
+            before[name] = set()
+            for n in needs.get(name, ()):
+                before[name] |= {n} | ancestors(n)
+        return before[name]
+
+    names = list(needs)
+    return {a for a in names if all(b == a or b in ancestors(a) or a in ancestors(b) for b in names)}
+
+
+def stage_threads(needs: Mapping[str, Sequence[str]], jobs: int) -> Callable[[str], int]:
+    """Torch threads per stage in a run of `jobs` processes: all of them for a bottleneck, else one."""
+    wide = bottlenecks(needs)
+    return lambda name: jobs if name in wide else 1
 
 
 def ready_stages(pending: Sequence[str], needs: Mapping[str, Sequence[str]], finished: set[str]) -> list[str]:
@@ -58,6 +81,7 @@ def run_parallel(stages: Sequence[Stage], priority: Sequence[str], jobs: int, ou
     """
     names = sorted((s.name for s in stages), key=list(priority).index)
     needs = {s.name: s.needs for s in stages}
+    threads = stage_threads(needs, jobs)
     stage_dir = out / "stages"
     stage_dir.mkdir(parents=True, exist_ok=True)
     finished = {n for n in names if is_done(stage_dir, n)}
@@ -82,7 +106,7 @@ def run_parallel(stages: Sequence[Stage], priority: Sequence[str], jobs: int, ou
                 pending.remove(name)
                 proc = context.Process(target=_child, name=f"train-{name}", daemon=True,
                                        args=(str(out), recipe, seed, str(init_from) if init_from else None,
-                                             name, messages))
+                                             name, threads(name), messages))
                 proc.start()
                 running[name] = proc
             if not running and pending:

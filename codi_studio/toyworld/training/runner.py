@@ -112,8 +112,13 @@ def is_done(stage_dir: Path, name: str) -> bool:
         return False
 
 
-def run_stages(stages: Sequence[Stage], ctx: RunContext, only: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Run every unfinished stage in order; return each stage's info (loaded for skipped ones)."""
+def run_stages(stages: Sequence[Stage], ctx: RunContext, only: Sequence[str] | None = None,
+               threads: Callable[[Stage], int] | None = None) -> dict[str, dict[str, Any]]:
+    """Run every unfinished stage in order; return each stage's info (loaded for skipped ones).
+
+    `threads` gives each stage its torch thread count (default: leave the process's setting);
+    results are reproducible for the same thread count per stage.
+    """
     ctx.stage_dir.mkdir(parents=True, exist_ok=True)
     infos: dict[str, dict[str, Any]] = {}
     for index, stage in enumerate(stages, start=1):
@@ -124,7 +129,10 @@ def run_stages(stages: Sequence[Stage], ctx: RunContext, only: Sequence[str] | N
             infos[stage.name] = ctx.info(stage.name)
             ctx.progress(f"stage {index}/{len(stages)} {stage.name}: already finished, skipped")
             continue
-        ctx.progress(f"stage {index}/{len(stages)} {stage.name}: starting")
+        if threads is not None:
+            torch.set_num_threads(threads(stage))
+        count = torch.get_num_threads()
+        ctx.progress(f"stage {index}/{len(stages)} {stage.name}: starting ({count} thread{'s' * (count > 1)})")
         started = time.monotonic()
         result = stage.run(ctx)
         seconds = time.monotonic() - started
@@ -136,7 +144,8 @@ def run_stages(stages: Sequence[Stage], ctx: RunContext, only: Sequence[str] | N
         save_file({k: v.detach().contiguous().cpu() for k, v in result.tensors.items()}, str(tmp))
         tmp.replace(tensor_path)
         ctx._cache.pop(stage.name, None)
-        info = {"done": True, "stage": stage.name, "seconds": round(seconds, 1), **result.info}
+        info = {"done": True, "stage": stage.name, "seconds": round(seconds, 1), "threads": torch.get_num_threads(),
+                **result.info}
         meta = ctx.stage_dir / f"{stage.name}.json"
         meta_tmp = meta.with_suffix(".json.tmp")
         meta_tmp.write_text(json.dumps(info, indent=1))
