@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "thread count)")
     p.add_argument("--jobs", type=int, default=None,
                    help="stages run side by side, one process each (default: the CPU count, at most 4); "
-                        "the weights do not depend on it")
+                        "stages nothing can run beside get one thread per job; same --jobs, same weights")
     p.add_argument("--init-from", default=None, metavar="RUN",
                    help="continue the diffusers and connectors of an earlier run folder (its OUT)")
     p.set_defaults(func=run)
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     if args.jobs is not None and args.jobs > 1 and args.threads != 1:
-        raise UsageError("--threads applies to --jobs 1 only: parallel stages run one thread each")
+        raise UsageError("--threads applies to --jobs 1 only: a parallel run sets each stage's threads")
     # --threads alone asks for one stage at a time with that many threads
     default_jobs = 1 if args.threads != 1 else max(1, min(4, os.cpu_count() or 1))
     jobs = args.jobs if args.jobs is not None else default_jobs

@@ -12,7 +12,7 @@ stages), logs to `out/train.log`, and writes the model folder `out/model/`
  4. joint                            the connectors for joint generation (cross mode), the rest frozen
  5. export                           the model folder
 
-Same seed, same preset, same thread count -> the same weights. `init_from` (an earlier run
+Same seed, same preset, same threads per stage (same --threads, or same --jobs) -> the same weights. `init_from` (an earlier run
 folder) starts the diffusers and connectors from that run's checkpoints: more training, not a restart.
 """
 
@@ -78,8 +78,9 @@ def train(out: str | Path, preset: str = "toy", seed: int = 0, minutes_scale: fl
           recipe: ToyRecipe | None = None, init_from: str | Path | None = None, jobs: int = 1) -> Path:
     """Run (or resume) every stage; returns the model folder.
 
-    `jobs` > 1 runs independent stages at the same time, one process (and one torch thread) each;
-    the weights are the same as a sequential run with one thread.
+    `jobs` > 1 runs independent stages at the same time, one process (and one torch thread) each,
+    and gives the bottleneck stages (cache, joint, export: nothing can run beside them) `jobs`
+    threads; a stage's weights are those of a sequential run with the same thread count for it.
     """
     if recipe is None:
         if preset not in PRESETS:
