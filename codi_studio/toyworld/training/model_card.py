@@ -26,13 +26,34 @@ STAGE_TEXT = {
 
 
 def stage_table(training: dict[str, Any]) -> str:
-    rows = ["| stage | what | steps | final loss | seconds |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| stage | what | steps | final loss | seconds | threads |", "| --- | --- | --- | --- | --- | --- |"]
     for name, info in training.get("stages", {}).items():
         final = info.get("final", {})
         loss = f"{final['loss']:.4f}" if "loss" in final else ""
         rows.append(f"| {name} | {STAGE_TEXT.get(name, '')} | {final.get('steps', '')} | {loss} | "
-                    f"{info.get('seconds', '')} |")
+                    f"{info.get('seconds', '')} | {info.get('threads', '')} |")
     return "\n".join(rows)
+
+
+def retrieval_text(retrieval: dict[str, float]) -> str:
+    """{'image_seen': 0.98, 'image_held_out': 1.0, ...} -> 'image 0.98 / 1.00, video ...' (seen / held-out)."""
+    if not retrieval:
+        return "n/a"
+    kinds = dict.fromkeys(k.rsplit("_seen", 1)[0] for k in retrieval if k.endswith("_seen"))
+    parts = [f"{k} {retrieval[f'{k}_seen']:.2f} / {retrieval.get(f'{k}_held_out', float('nan')):.2f}" for k in kinds]
+    return ", ".join(parts) + " (seen / held-out scenes)"
+
+
+def attributes_text(judged: dict[str, float] | None) -> str:
+    """{'shape': 1.0, 'color': 0.97} -> 'shape 1.00, color 0.97'."""
+    return ", ".join(f"{k} {v:.2f}" for k, v in judged.items()) if judged else "n/a"
+
+
+def threads_text(stages: dict[str, Any]) -> str:
+    wide = [n for n, i in stages.items() if int(i.get("threads", 1)) > 1]
+    if not wide:
+        return "one process and one CPU thread each"
+    return f"one process and one CPU thread each, two threads for {', '.join(wide)}, which nothing runs beside"
 
 
 def render(config: ModelConfig, eval_table: str, eval_note: str, notes: str = "") -> str:
@@ -42,6 +63,7 @@ def render(config: ModelConfig, eval_table: str, eval_note: str, notes: str = ""
     retrieval = stages.get("clip", {}).get("retrieval", {})
     text_judged = stages.get("text_vae", {}).get("reconstruction_judged")
     image_judged = stages.get("image_vae", {}).get("reconstruction_judged")
+    recipe = training.get("recipe", {})
     return f"""# {config.name} (`{config.id}`)
 
 The embedded default model of CoDi Studio: a tiny CoDi (Tang et al. 2023, "Any-to-Any
@@ -60,28 +82,29 @@ Captions follow the world's grammar; a word-level tokenizer covers its vocabular
 
 ## How it was trained
 `codi-studio train --preset toy` (codi_studio/toyworld/training), CoDi's stages at toy scale,
-seed {training.get("seed", "?")}, independent stages two at a time (one process and one CPU thread each),
+seed {training.get("seed", "?")}, independent stages two at a time ({threads_text(stages)}),
 {total_min:.0f} minutes of stage time in all (summed over stages) on a 2-core machine:
 
 {stage_table(training)}
 
-- prediction type `{config.prediction_type}` with min-SNR-5 loss weights (none in the joint stage), the
+- prediction type `{config.prediction_type}` with min-SNR-{recipe.get('min_snr_gamma', '?'):g} loss weights (none in the joint stage), the
   `{config.beta_schedule}` beta schedule ({config.beta_start}..{config.beta_end}, {config.num_train_timesteps} steps), EMA weights;
 - conditions: one pooled, L2-normalised embedding per input (CLIP text/image/video, CLAP audio),
   mixed as CoDi does (weighted mean); training draws 1-3 conditions with random weights, and
   replaces them with the unconditional mix (CLIP of "" / grey picture, CLAP of silence) 10 % of the time;
 - joint generation: connectors trained in `{config.joint_mode}` mode on pairs of outputs of one sample
   (image+video under audio-only conditions the most often, so that both pick the same backdrop),
-  at timesteps 400-999, where joint outputs settle what no input fixes, with a contrastive loss
+  at timesteps {recipe.get('joint_min_timestep', '?')}-{config.num_train_timesteps - 1}, where joint outputs settle what no input fixes, with a contrastive loss
   that makes the environment vectors of a pair pick each other out (otherwise they stay the
   same for every input and the connectors carry nothing);
 - vocoder: Griffin-Lim (no parameters).
 
 {notes}
 
-Encoder check after alignment (nearest of 96 captions is the right scene): {retrieval or 'n/a'}.
+Encoder check after alignment (how often a picture's nearest of the 96 scene captions is its own):
+{retrieval_text(retrieval)}.
 Autoencoder round trips judged by the world's judges (fraction of each attribute still read):
-image VAE {image_judged or 'n/a'}; text VAE (greedy decoding) {text_judged or 'n/a'}.
+image VAE {attributes_text(image_judged)}; text VAE (greedy decoding) {attributes_text(text_judged)}.
 
 ## Evaluation
 {eval_note}
@@ -90,7 +113,8 @@ image VAE {image_judged or 'n/a'}; text VAE (greedy decoding) {text_judged or 'n
 
 ## Limits
 - 64x64 pictures, 8-frame clips at 8 fps, 1 s sound at 16 kHz (Griffin-Lim quality), captions of the toy grammar only.
-- Trained for about an hour on a CPU: see the table for where it errs. Not a general-purpose model.
+- Trained from scratch in about {total_min:.0f} minutes of CPU stage time: see the evaluation for where it errs.
+  Not a general-purpose model.
 """
 
 
