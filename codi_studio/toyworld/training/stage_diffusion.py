@@ -66,15 +66,14 @@ class ConditionSampler:
 def diffusion_loss(unet: CodiUNet, schedule: NoiseSchedule, cache: dict[str, torch.Tensor],
                    rows: torch.Tensor, outputs: tuple[str, ...], context: torch.Tensor,
                    generator: torch.Generator, align: tuple[float, float] | None = None,
-                   min_timestep: int = 0) -> torch.Tensor:
+                   min_timestep: int = 0, shared_timestep: bool = False) -> torch.Tensor:
     """One (joint when several outputs) denoising loss on cache rows, averaged over the outputs.
 
-    `align` = (weight, temperature) adds `environment_alignment_loss` on the same noisy latents,
-    at one timestep for the whole batch: with a timestep per row, the environment vectors of a
-    pair could match on the timestep they share instead of on their content.
+    `align` = (weight, temperature) adds `environment_alignment_loss` on the same noisy latents.
+    `shared_timestep` draws one timestep for the whole batch instead of one per row.
     """
     n = rows.shape[0]
-    t = schedule.sample_timesteps(1 if align else n, generator, low=min_timestep).expand(n)
+    t = schedule.sample_timesteps(1 if shared_timestep else n, generator, low=min_timestep).expand(n)
     clean = {m: cache[m][rows] for m in outputs}
     noise = {m: torch.randn(x.shape, generator=generator) for m, x in clean.items()}
     noisy = {m: schedule.add_noise(clean[m], noise[m], t) for m in outputs}
@@ -197,8 +196,10 @@ def run_joint(ctx: RunContext) -> StageResult:
         b = r.joint_batch // (4 if "video" in outputs else 1)
         rr = torch.randint(0, n, (max(1, b),), generator=ctx.generator)
         context = conditions(rr, outputs, allowed)
+        # aligned pairs share one timestep: with a timestep per row, the environment vectors of a
+        # pair could match on the timestep they share instead of on their content
         return diffusion_loss(unet, schedule, cache, rr, outputs, context, ctx.generator, align,
-                              r.joint_min_timestep), {}
+                              r.joint_min_timestep, shared_timestep=align is not None), {}
 
     params = [p for name, p in unet.named_parameters() if is_connector(name)]
     figures, ema = optimise(ctx, params, r.joint_steps, r.joint_lr, step, ema_of=unet, ema_decay=r.ema_decay,
