@@ -73,7 +73,7 @@ class ToyRecipe:
     joint_steps: int = 1200
     joint_batch: int = 16
     joint_lr: float = 3e-3
-    joint_min_timestep: int = 400
+    joint_min_timestep: int = 600
     joint_min_snr_gamma: float = 0.0
     # contrastive alignment of the environment vectors of paired outputs (0 = off)
     joint_align_weight: float = 1.0
