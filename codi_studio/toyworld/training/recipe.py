@@ -1,8 +1,9 @@
 """The training recipe as data: network sizes, step counts, learning rates.
 
-`ToyRecipe.toy()` builds the embedded default model (models/toy-v1) in about 90
-minutes on two CPU cores by its stage times (two stages at a time, one thread each; step
-counts set from measured seconds per step); `ToyRecipe.micro()` is the same recipe at a size that runs
+`ToyRecipe.toy()` builds the embedded default model (models/toy-v1) in about 75
+minutes on two CPU cores (measured: one fresh run, `--jobs 2`; two stages at a time, one thread
+each, two for the bottleneck stages; step counts set from measured seconds per step);
+`ToyRecipe.micro()` is the same recipe at a size that runs
 in seconds, for tests. `scaled(x)` multiplies every step count (the CLI's
 `--minutes-scale`), leaving everything else alone.
 """
