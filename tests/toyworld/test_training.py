@@ -14,7 +14,7 @@ from codi_studio.cli import main as cli_main
 from codi_studio.toyworld import world
 from codi_studio.toyworld.training import STAGE_NAMES, ToyRecipe, TrainingError, build_stages, train
 from codi_studio.toyworld.training import data
-from codi_studio.toyworld.training.parallel import stage_threads
+from codi_studio.toyworld.training.parallel import bottlenecks, ready_stages, stage_threads
 from codi_studio.toyworld.training.runner import RunContext, run_stages
 from codi_studio.toyworld.training.tokenizer import write_tokenizers
 
@@ -126,24 +126,19 @@ def test_a_failing_parallel_stage_stops_the_run_and_names_itself(micro_run: tupl
     assert not (out / "stages" / "joint.json").exists()
 
 
-def test_ready_stages_wait_for_their_prerequisites(tmp_path: Path) -> None:
-    from codi_studio.toyworld.training import build_stages
-    from codi_studio.toyworld.training.parallel import ready_stages
-    from codi_studio.toyworld.training.tokenizer import write_tokenizers
-
+def test_ready_stages_wait_for_their_prerequisites_and_bottlenecks_run_alone(tmp_path: Path) -> None:
     needs = {s.name: s.needs for s in build_stages(write_tokenizers(tmp_path / "tok"))}
     pending = list(STAGE_NAMES)
     assert ready_stages(pending, needs, set()) == ["image_vae", "audio_vae", "text_vae", "clip"]
     done = {"image_vae", "audio_vae", "text_vae", "clip", "clap", "cache"}
     assert ready_stages([n for n in pending if n not in done], needs, done) == [
         "unet_image", "unet_audio", "unet_text"]
+    # clap is not one: the autoencoders may still run beside it
+    assert bottlenecks(needs) == {"cache", "joint", "export"}
+    assert bottlenecks({"a": (), "b": ("a",), "c": ("a",), "d": ("b", "c")}) == {"a", "d"}
 
 
 def _run_first_stages(out: Path, seed: int) -> dict[str, torch.Tensor]:
-    from codi_studio.toyworld.training import build_stages
-
-    from codi_studio.toyworld.training.tokenizer import write_tokenizers
-
     stages = [s for s in build_stages(write_tokenizers(out / "tokenizers")) if s.name in ("image_vae", "text_vae")]
     ctx = RunContext(ToyRecipe.micro(), out, seed, lambda m: None)
     run_stages(stages, ctx)
