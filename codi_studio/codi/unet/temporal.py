@@ -27,8 +27,6 @@ MAX_FRAMES = 30  # size of the learned frame position table
 FRAME_RATE = 4  # the reference always calls with its default frame rate
 
 
-
-
 class FrameNorm(nn.Module):
     """Normalises (N, T, C) tokens over the frame axis, scales per channel."""
 

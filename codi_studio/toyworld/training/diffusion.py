@@ -85,9 +85,11 @@ class EMA:
         live = module.state_dict(keep_vars=True)
         shadow = self.shadow.state_dict(keep_vars=True)
         buffers = {name for name, _ in module.named_buffers()}
-        # (shadow, live) tensor pairs resolved once: rebuilding state_dicts every step cost more than the average
-        self._averaged = [(shadow[n], live[n]) for n in live
-                          if n in trainable or (n in buffers and live[n].dtype.is_floating_point)]
+        # tensors resolved once (detached views share the live storage the optimiser updates in
+        # place): rebuilding state_dicts every step cost more than the average itself
+        averaged = [n for n in live if n in trainable or (n in buffers and live[n].dtype.is_floating_point)]
+        self._shadows = [shadow[n] for n in averaged]
+        self._values = [live[n].detach() for n in averaged]
         self._copied = [(shadow[n], live[n]) for n in live
                         if n in buffers and not live[n].dtype.is_floating_point]
 
@@ -97,8 +99,7 @@ class EMA:
         self.updates += 1
         # a short warm-up: early averages would otherwise be dominated by the random init
         decay = min(self.decay, (1 + self.updates) / (self.warmup + self.updates))
-        if self._averaged:
-            shadows, values = zip(*self._averaged)
-            torch._foreach_lerp_(list(shadows), [v.detach() for v in values], 1 - decay)
+        if self._shadows:
+            torch._foreach_lerp_(self._shadows, self._values, 1 - decay)
         for shadow, value in self._copied:
             shadow.copy_(value)
