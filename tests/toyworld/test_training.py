@@ -98,7 +98,7 @@ def test_parallel_stages_give_the_sequential_weights(tmp_path: Path) -> None:
     before = torch.get_num_threads()
     try:
         run_stages(stages, RunContext(ToyRecipe.micro(), src, 3, messages.append),
-                   threads=lambda stage: threads(stage.name))
+                   threads=threads)
     finally:
         torch.set_num_threads(before)
     assert [n for n in STAGE_NAMES if threads(n) == 2] == ["cache", "joint", "export"]

@@ -38,7 +38,7 @@ def _child(out: str, recipe: Any, seed: int, init_from: str | None, name: str, t
     ctx = RunContext(recipe, Path(out), seed, messages.put, Path(init_from) if init_from else None)
     stages = build_stages(load_tokenizers(Path(out) / "tokenizers"))  # the parent wrote them
     try:
-        run_stages(stages, ctx, only=[name], threads=lambda stage: threads)
+        run_stages(stages, ctx, only=[name], threads=lambda _: threads)
     except Exception as exc:  # reported through the parent, which names the stage and stops the run
         messages.put(f"[{name}] error: {type(exc).__name__}: {exc}")
         raise SystemExit(1) from exc

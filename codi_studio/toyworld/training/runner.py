@@ -113,10 +113,10 @@ def is_done(stage_dir: Path, name: str) -> bool:
 
 
 def run_stages(stages: Sequence[Stage], ctx: RunContext, only: Sequence[str] | None = None,
-               threads: Callable[[Stage], int] | None = None) -> dict[str, dict[str, Any]]:
+               threads: Callable[[str], int] | None = None) -> dict[str, dict[str, Any]]:
     """Run every unfinished stage in order; return each stage's info (loaded for skipped ones).
 
-    `threads` gives each stage its torch thread count (default: leave the process's setting);
+    `threads` maps a stage name to its torch thread count (default: leave the process's setting);
     results are reproducible for the same thread count per stage.
     """
     ctx.stage_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +130,7 @@ def run_stages(stages: Sequence[Stage], ctx: RunContext, only: Sequence[str] | N
             ctx.progress(f"stage {index}/{len(stages)} {stage.name}: already finished, skipped")
             continue
         if threads is not None:
-            torch.set_num_threads(threads(stage))
+            torch.set_num_threads(threads(stage.name))
         count = torch.get_num_threads()
         ctx.progress(f"stage {index}/{len(stages)} {stage.name}: starting ({count} thread{'s' * (count > 1)})")
         started = time.monotonic()
@@ -144,7 +144,7 @@ def run_stages(stages: Sequence[Stage], ctx: RunContext, only: Sequence[str] | N
         save_file({k: v.detach().contiguous().cpu() for k, v in result.tensors.items()}, str(tmp))
         tmp.replace(tensor_path)
         ctx._cache.pop(stage.name, None)
-        info = {"done": True, "stage": stage.name, "seconds": round(seconds, 1), "threads": torch.get_num_threads(),
+        info = {"done": True, "stage": stage.name, "seconds": round(seconds, 1), "threads": count,
                 **result.info}
         meta = ctx.stage_dir / f"{stage.name}.json"
         meta_tmp = meta.with_suffix(".json.tmp")
