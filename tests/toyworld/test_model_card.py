@@ -28,5 +28,8 @@ def test_figure_texts() -> None:
         "image 0.98 / 1.00 (seen / held-out scenes)"
     assert model_card.attributes_text({"shape": 1.0, "color": 0.875}) == "shape 1.00, color 0.88"
     assert model_card.threads_text({"clip": {"threads": 1}, "joint": {"threads": 2}}).endswith(
-        "two threads for joint, which nothing runs beside")
+        "2 threads for joint, which nothing runs beside")
+    assert model_card.threads_text({"cache": {"threads": 4}, "joint": {"threads": 4}}).endswith(
+        "4 threads for cache, joint, which nothing runs beside")
+    assert model_card.threads_text({"clip": {}}) == "one process and one CPU thread each"
     assert model_card.attributes_text(None) == "n/a"

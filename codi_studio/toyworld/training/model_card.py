@@ -50,10 +50,15 @@ def attributes_text(judged: dict[str, float] | None) -> str:
 
 
 def threads_text(stages: dict[str, Any]) -> str:
-    wide = [n for n, i in stages.items() if int(i.get("threads", 1)) > 1]
-    if not wide:
-        return "one process and one CPU thread each"
-    return f"one process and one CPU thread each, two threads for {', '.join(wide)}, which nothing runs beside"
+    """How many CPU threads the stages had, as recorded: one each, more for the bottleneck stages."""
+    wide: dict[int, list[str]] = {}
+    for name, info in stages.items():
+        if int(info.get("threads", 1)) > 1:
+            wide.setdefault(int(info["threads"]), []).append(name)
+    text = "one process and one CPU thread each"
+    for count, names in sorted(wide.items()):
+        text += f", {count} threads for {', '.join(names)}"
+    return text + (", which nothing runs beside" if wide else "")
 
 
 def render(config: ModelConfig, eval_table: str, eval_note: str, notes: str = "") -> str:
@@ -64,6 +69,7 @@ def render(config: ModelConfig, eval_table: str, eval_note: str, notes: str = ""
     text_judged = stages.get("text_vae", {}).get("reconstruction_judged")
     image_judged = stages.get("image_vae", {}).get("reconstruction_judged")
     recipe = training.get("recipe", {})
+    min_snr = f"min-SNR-{recipe['min_snr_gamma']:g}" if "min_snr_gamma" in recipe else "min-SNR"
     return f"""# {config.name} (`{config.id}`)
 
 The embedded default model of CoDi Studio: a tiny CoDi (Tang et al. 2023, "Any-to-Any
@@ -87,7 +93,7 @@ seed {training.get("seed", "?")}, independent stages two at a time ({threads_tex
 
 {stage_table(training)}
 
-- prediction type `{config.prediction_type}` with min-SNR-{recipe.get('min_snr_gamma', '?'):g} loss weights (none in the joint stage), the
+- prediction type `{config.prediction_type}` with {min_snr} loss weights (none in the joint stage), the
   `{config.beta_schedule}` beta schedule ({config.beta_start}..{config.beta_end}, {config.num_train_timesteps} steps), EMA weights;
 - conditions: one pooled, L2-normalised embedding per input (CLIP text/image/video, CLAP audio),
   mixed as CoDi does (weighted mean); training draws 1-3 conditions with random weights, and
