@@ -62,7 +62,7 @@ class ToyRecipe:
     unet_batch: int = 32
     # a video costs 8 pictures: far fewer videos than stills per unet_image step. unet_image is the
     # longest stage on the critical path; unet_audio and unet_text share the other core beside it
-    unet_video_batch: int = 5
+    unet_video_batch: int = 6
     unet_lr: float = 1.5e-3
     condition_dropout: float = 0.1
     ema_decay: float = 0.999
