@@ -31,6 +31,10 @@ from codi_studio.toyworld.training.tokenizer import Tokenizers, write_tokenizers
 __all__ = ["PRESETS", "ToyRecipe", "TrainingError", "stage_names", "train"]
 
 
+STAGE_NAMES = ("image_vae", "audio_vae", "text_vae", "clip", "clap", "cache", "unet_image", "unet_audio",
+               "unet_text", "joint", "export")
+
+
 def build_stages(tok: Tokenizers) -> list[Stage]:
     """The stages in order, each with the earlier stages it reads (`needs`, what the parallel runner waits for)."""
     from codi_studio.toyworld.training import (
@@ -65,9 +69,6 @@ def build_stages(tok: Tokenizers) -> list[Stage]:
 PARALLEL_PRIORITY = ("clip", "image_vae", "unet_image", "clap", "audio_vae", "unet_audio", "text_vae", "unet_text",
                      "cache", "joint", "export")
 
-STAGE_NAMES = ("image_vae", "audio_vae", "text_vae", "clip", "clap", "cache", "unet_image", "unet_audio",
-               "unet_text", "joint", "export")
-
 
 def stage_names() -> tuple[str, ...]:
     return STAGE_NAMES
@@ -79,8 +80,8 @@ def train(out: str | Path, preset: str = "toy", seed: int = 0, minutes_scale: fl
     """Run (or resume) every stage; returns the model folder.
 
     `jobs` > 1 runs independent stages at the same time, one process (and one torch thread) each,
-    and gives the bottleneck stages (cache, joint, export: nothing can run beside them) `jobs`
-    threads; a stage's weights are those of a sequential run with the same thread count for it.
+    and gives the bottleneck stages (those nothing can run beside, found from the stage graph)
+    `jobs` threads; a stage's weights are those of a sequential run with the same thread count for it.
     """
     if recipe is None:
         if preset not in PRESETS:
