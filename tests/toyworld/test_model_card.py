@@ -32,4 +32,8 @@ def test_figure_texts() -> None:
     assert model_card.threads_text({"cache": {"threads": 4}, "joint": {"threads": 4}}).endswith(
         "4 threads for cache, joint, which nothing runs beside")
     assert model_card.threads_text({"clip": {}}) == "one process and one CPU thread each"
+    assert model_card.schedule_text({"clip": {"threads": 1}, "joint": {"threads": 3}}).startswith(
+        "independent stages 3 at a time (one process and one CPU thread each, 3 threads for joint")
+    assert model_card.schedule_text({"clip": {"threads": 4}, "joint": {"threads": 4}}) == \
+        "one stage at a time on 4 CPU threads"
     assert model_card.attributes_text(None) == "n/a"

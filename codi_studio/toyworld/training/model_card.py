@@ -61,6 +61,16 @@ def threads_text(stages: dict[str, Any]) -> str:
     return text + (", which nothing runs beside" if wide else "")
 
 
+def schedule_text(stages: dict[str, Any]) -> str:
+    """How the run was scheduled, read from the recorded thread counts: a parallel run (`--jobs K`)
+    gives its bottleneck stages K threads and the others one; a sequential run gives all the same."""
+    counts = {int(info.get("threads", 1)) for info in stages.values()} or {1}
+    if len(counts) == 1:
+        count = counts.pop()
+        return f"one stage at a time on {count} CPU thread{'s' * (count > 1)}"
+    return f"independent stages {max(counts)} at a time ({threads_text(stages)})"
+
+
 def render(config: ModelConfig, eval_table: str, eval_note: str, notes: str = "") -> str:
     training = config.extras.get("training", {})
     stages = training.get("stages", {})
@@ -88,7 +98,7 @@ Captions follow the world's grammar; a word-level tokenizer covers its vocabular
 
 ## How it was trained
 `codi-studio train --preset toy` (codi_studio/toyworld/training), CoDi's stages at toy scale,
-seed {training.get("seed", "?")}, independent stages two at a time ({threads_text(stages)}),
+seed {training.get("seed", "?")}, {schedule_text(stages)},
 {total_min:.0f} minutes of stage time in all (summed over stages) on a 2-core machine:
 
 {stage_table(training)}
